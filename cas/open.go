@@ -1,0 +1,37 @@
+package cas
+
+import (
+	"fmt"
+	"os"
+)
+
+// openRegular opens rel under r for reading, refusing anything that is not a
+// regular file. The Lstat before the open keeps FIFOs and devices from being
+// opened at all (no hang); the (dev, inode) comparison after it catches a
+// symlink swapped in between the two calls.
+func openRegular(r *os.Root, rel string) (*os.File, error) {
+	before, err := r.Lstat(rel)
+	if err != nil {
+		return nil, err
+	}
+	if !before.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (%s)", rel, ErrNotRegular, fileKind(before.Mode()))
+	}
+	f, err := r.OpenFile(rel, os.O_RDONLY|oNonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	after, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	if !after.Mode().IsRegular() || !os.SameFile(before, after) {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w (replaced while opening)", rel, ErrNotRegular)
+	}
+	return f, nil
+}
+
+// OpenRegular is openRegular for other packages (index.json, oci-layout).
+func OpenRegular(r *os.Root, rel string) (*os.File, error) { return openRegular(r, rel) }

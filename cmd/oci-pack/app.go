@@ -1,0 +1,204 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/spf13/pflag"
+)
+
+// command is one subcommand: its help, its flags and what it runs.
+type command struct {
+	name  string
+	args  string // argument synopsis
+	short string
+	long  string // examples, one per line
+	// setup registers the command's own flags and returns its runner.
+	setup func(fs *pflag.FlagSet) func(e *env, args []string) error
+	// minArgs/maxArgs bound the positional arguments (maxArgs < 0: any).
+	minArgs, maxArgs int
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+// globals are the flags every command takes.
+type globals struct {
+	jobs        int
+	format      string
+	noProgress  bool
+	quiet       bool
+	lockTimeout time.Duration
+	noWait      bool
+}
+
+func (g *globals) apply(fs *pflag.FlagSet) {
+	fs.IntVarP(&g.jobs, "jobs", "j", runtime.NumCPU(), "parallel jobs (files hashed, compressed, verified at once)")
+	fs.StringVar(&g.format, "format", "text", "output format: text or json")
+	fs.BoolVar(&g.noProgress, "no-progress", false, "no progress bars")
+	fs.BoolVarP(&g.quiet, "quiet", "q", false, "no progress and no informational messages on stderr")
+	fs.DurationVar(&g.lockTimeout, "lock-timeout", 5*time.Minute, "how long to wait for another oci-pack process's lock on the layout")
+	fs.BoolVar(&g.noWait, "no-wait", false, "fail at once (exit 4) if the layout is locked; same as --lock-timeout 0")
+}
+
+// env is what a running command works with.
+type env struct {
+	ctx    context.Context
+	stdout io.Writer
+	stderr io.Writer
+	g      globals
+	cmd    *command
+}
+
+// infof prints an informational line on stderr unless --quiet.
+func (e *env) infof(format string, args ...any) {
+	if !e.g.quiet {
+		fmt.Fprintf(e.stderr, format+"\n", args...)
+	}
+}
+
+// warnf prints a warning on stderr (even with --quiet).
+func (e *env) warnf(format string, args ...any) {
+	fmt.Fprintf(e.stderr, "warning: "+format+"\n", args...)
+}
+
+func (e *env) json() bool { return e.g.format == "json" }
+
+func (e *env) lockTimeout() time.Duration {
+	if e.g.noWait {
+		return 0
+	}
+	return e.g.lockTimeout
+}
+
+// open opens a layout for a command.
+func (e *env) open(dir string, mode layout.Mode, create bool) (*layout.Layout, error) {
+	return layout.Open(dir, layout.Options{Mode: mode, LockTimeout: e.lockTimeout(), Create: create})
+}
+
+// run parses args and runs one command; it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		printOverview(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help":
+		printOverview(stdout)
+		return exitOK
+	case "help":
+		if len(args) == 1 {
+			printOverview(stdout)
+			return exitOK
+		}
+		c, ok := commands[args[1]]
+		if !ok {
+			fmt.Fprintf(stderr, "oci-pack: unknown command %q\n", args[1])
+			return exitUsage
+		}
+		fs, _ := newFlagSet(c, new(globals))
+		printHelp(stdout, c, fs)
+		return exitOK
+	case "--version":
+		name = "version"
+	}
+	c, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "oci-pack: unknown command %q (see 'oci-pack help')\n", name)
+		return exitUsage
+	}
+	e := &env{ctx: ctx, stdout: stdout, stderr: stderr, cmd: c}
+	fs, runner := newFlagSet(c, &e.g)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			printHelp(stdout, c, fs)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "oci-pack %s: %v\nRun 'oci-pack %s --help' for usage.\n", c.name, err, c.name)
+		return exitUsage
+	}
+	pos := fs.Args()
+	if len(pos) < c.minArgs || (c.maxArgs >= 0 && len(pos) > c.maxArgs) {
+		fmt.Fprintf(stderr, "oci-pack %s: wrong number of arguments\nusage: oci-pack %s %s\n", c.name, c.name, c.args)
+		return exitUsage
+	}
+	if e.g.format != "text" && e.g.format != "json" {
+		fmt.Fprintf(stderr, "oci-pack %s: --format %q: want text or json\n", c.name, e.g.format)
+		return exitUsage
+	}
+	if e.g.jobs < 1 {
+		fmt.Fprintf(stderr, "oci-pack %s: --jobs %d: want at least 1\n", c.name, e.g.jobs)
+		return exitUsage
+	}
+	runtime.GOMAXPROCS(e.g.jobs)
+	err := runner(e, pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "oci-pack %s: %v\n", c.name, err)
+	}
+	return exitCode(err)
+}
+
+func newFlagSet(c *command, g *globals) (*pflag.FlagSet, func(*env, []string) error) {
+	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	runner := c.setup(fs)
+	g.apply(fs)
+	return fs, runner
+}
+
+func printOverview(w io.Writer) {
+	fmt.Fprintln(w, "oci-pack packs files and directories as OCI artifacts into an OCI image layout,")
+	fmt.Fprintln(w, "and moves layouts across air gaps as tarballs.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: oci-pack COMMAND [ARGS] [FLAGS]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, n := range commandNames() {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].short)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "References: LAYOUT is a directory; LAYOUT:TAG names a tag; LAYOUT@sha256:... a digest.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 usage, 3 integrity, 4 conflict, 130/143 interrupted.")
+	fmt.Fprintln(w, "Run 'oci-pack help COMMAND' for a command's flags and examples.")
+}
+
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func printHelp(w io.Writer, c *command, fs *pflag.FlagSet) {
+	fmt.Fprintf(w, "Usage: oci-pack %s %s\n\n%s\n", c.name, c.args, c.short)
+	if c.long != "" {
+		fmt.Fprintf(w, "\nExamples:\n")
+		for _, line := range strings.Split(strings.TrimSpace(c.long), "\n") {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	}
+	fmt.Fprintf(w, "\nFlags:\n%s", fs.FlagUsages())
+}
+
+// stderrIsTerminal reports whether progress bars can be drawn.
+func stderrIsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

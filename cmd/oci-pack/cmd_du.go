@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:    "du",
+		args:    "LAYOUT",
+		short:   "bytes stored against bytes referenced per tag: what dedupe saved",
+		long:    "oci-pack du models",
+		minArgs: 1, maxArgs: 1,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			return func(e *env, args []string) error {
+				l, err := e.open(args[0], layout.ReadOnly, false)
+				if err != nil {
+					return err
+				}
+				defer l.Close()
+				u, err := l.DiskUsage(e.ctx)
+				if err != nil {
+					return err
+				}
+				saved := u.SumReferenced - u.Reachable
+				if e.json() {
+					return e.printJSON(map[string]any{"tags": u.Tags, "stored": u.Stored, "reachable": u.Reachable, "sumReferenced": u.SumReferenced, "savedByDedupe": saved, "unreachable": u.Stored - u.Reachable})
+				}
+				tw := e.table()
+				fmt.Fprintln(tw, "TAG\tREFERENCED\tUNIQUE\tDIGEST")
+				for _, t := range u.Tags {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Tag, humanBytes(t.Referenced), humanBytes(t.Unique), t.Digest)
+				}
+				tw.Flush()
+				fmt.Fprintf(e.stdout, "stored %s (%s unreachable, reclaimable by gc); tags reference %s in all; dedupe saved %s\n",
+					humanBytes(u.Stored), humanBytes(u.Stored-u.Reachable), humanBytes(u.SumReferenced), humanBytes(saved))
+				return nil
+			}
+		},
+	})
+}

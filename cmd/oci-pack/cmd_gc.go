@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:    "gc",
+		args:    "LAYOUT",
+		short:   "delete blobs unreachable from index.json, and stale staging files; prints what it freed",
+		long:    "oci-pack gc models --dry-run\noci-pack gc models",
+		minArgs: 1, maxArgs: 1,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			dry := fs.Bool("dry-run", false, "only print what would be deleted")
+			return func(e *env, args []string) error {
+				l, err := e.open(args[0], layout.Exclusive, false)
+				if err != nil {
+					return err
+				}
+				defer l.Close()
+				res, err := l.GC(e.ctx, *dry)
+				if err != nil {
+					return err
+				}
+				if e.json() {
+					return e.printJSON(map[string]any{"dryRun": *dry, "blobs": res.Blobs, "bytes": res.Bytes, "staging": res.Staging})
+				}
+				for _, b := range res.Blobs {
+					fmt.Fprintf(e.stdout, "%s\t%d\n", b.Digest, b.Size)
+				}
+				verb := "freed"
+				if *dry {
+					verb = "would free"
+				}
+				e.infof("%s %s in %d blob(s); %d stale staging item(s)", verb, humanBytes(res.Bytes), len(res.Blobs), len(res.Staging))
+				return nil
+			}
+		},
+	})
+}

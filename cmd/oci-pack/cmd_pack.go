@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/pack"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:  "pack",
+		args:  "LAYOUT:TAG [PATH[:MEDIATYPE]...]",
+		short: "build one artifact from files and directories; prints the manifest digest",
+		long: `oci-pack pack models:llama-3-8b ./Llama-3-8B --preset modelpack
+oci-pack pack L:v1 config.json model.safetensors tokenizer/ --artifact-type application/vnd.acme.model.v1
+oci-pack pack L:v1 weights.bin:application/vnd.acme.weights.v1 --artifact-type application/vnd.acme.model.v1
+oci-pack pack L:docs ./docs --compression zstd --artifact-type application/vnd.acme.docs.v1
+oci-pack pack L:chart ./mychart --preset helm
+oci-pack pack L:v2 model/ --artifact-type application/vnd.acme.model.v1 --force   # move an existing tag`,
+		minArgs: 1, maxArgs: -1,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			var pf packFlags
+			pf.apply(fs)
+			force := fs.Bool("force", false, "move the tag if it already names another artifact")
+			return func(e *env, args []string) error {
+				ref, err := layout.ParseRef(args[0])
+				if err != nil {
+					return usagef("%v", err)
+				}
+				if ref.Tag == "" {
+					return usagef("pack needs LAYOUT:TAG, got %q", args[0])
+				}
+				o, err := pf.options(e)
+				if err != nil {
+					return err
+				}
+				policy := layout.ConflictFail
+				if *force {
+					policy = layout.ConflictOverwrite
+				}
+				return runPack(e, ref, inputs(args[1:]), o, policy)
+			}
+		},
+	})
+}
+
+// runPack packs into ref's layout, tags the result and reports it.
+func runPack(e *env, ref layout.Ref, in []pack.Input, o pack.Options, policy layout.Conflict) error {
+	l, err := e.open(ref.Layout, layout.ReadWrite, true)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	prog, wait := e.progress()
+	o.Progress = prog
+	res, err := pack.Pack(e.ctx, l, in, o)
+	wait()
+	if err != nil {
+		return err
+	}
+	ch, err := l.Tag(e.ctx, ref.Tag, res.Manifest, policy)
+	if err != nil {
+		return err
+	}
+	if ch.Old != "" && ch.Old != ch.New {
+		e.infof("moved tag %s from %s", ref.Tag, ch.Old)
+	}
+	e.infof("packed %s: %d layer(s), %d blob(s) written, %d reused (%s)", ref, len(res.Layers), res.Written, res.Reused, humanBytes(res.ReusedBytes))
+	if e.json() {
+		return e.printJSON(map[string]any{
+			"reference":    ref.String(),
+			"digest":       res.Manifest.Digest,
+			"mediaType":    res.Manifest.MediaType,
+			"size":         res.Manifest.Size,
+			"artifactType": res.Manifest.ArtifactType,
+			"layers":       layerDescriptors(res.Layers),
+			"written":      res.Written,
+			"reused":       res.Reused,
+			"reusedBytes":  res.ReusedBytes,
+		})
+	}
+	_, err = fmt.Fprintln(e.stdout, res.Manifest.Digest)
+	return err
+}
+
+func layerDescriptors(ls []pack.Layer) []any {
+	out := make([]any, 0, len(ls))
+	for _, l := range ls {
+		out = append(out, l.Descriptor)
+	}
+	return out
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:  "verify",
+		args:  "LAYOUT [REF...]",
+		short: "check the layout: strict, schema-valid JSON; every reachable blob present with the right size and digest; tags valid",
+		long: `oci-pack verify models
+oci-pack verify models llama-3-8b        # one tag's graph, with referrers
+oci-pack verify models --fast            # skip re-hashing blobs over 1 MiB`,
+		minArgs: 1, maxArgs: -1,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			fast := fs.Bool("fast", false, "check presence, type and size of large blobs without re-hashing them")
+			return func(e *env, args []string) error {
+				var refs []layout.Ref
+				for _, a := range args[1:] {
+					r, err := refArg(args[0], a)
+					if err != nil {
+						return err
+					}
+					refs = append(refs, r)
+				}
+				l, err := e.open(args[0], layout.ReadOnly, false)
+				if err != nil {
+					return err
+				}
+				defer l.Close()
+				rep, err := l.Verify(e.ctx, layout.VerifyOptions{Fast: *fast, Jobs: e.g.jobs, Refs: refs})
+				if err != nil {
+					return err
+				}
+				if e.json() {
+					if err := e.printJSON(map[string]any{"blobs": rep.Blobs, "bytesHashed": rep.Bytes, "problems": rep.Problems, "ok": len(rep.Problems) == 0}); err != nil {
+						return err
+					}
+				} else {
+					for _, p := range rep.Problems {
+						fmt.Fprintln(e.stderr, p.String())
+					}
+				}
+				if err := rep.Err(); err != nil {
+					return fmt.Errorf("%s: %d problem(s) found: %w", args[0], len(rep.Problems), errIntegrity)
+				}
+				if !e.json() {
+					fmt.Fprintf(e.stdout, "ok: %d blobs, %s re-hashed\n", rep.Blobs, humanBytes(rep.Bytes))
+				}
+				return nil
+			}
+		},
+	})
+}
+
+// refArg parses a REF given after a LAYOUT argument: a tag, a digest, or a
+// full LAYOUT:REF of the same layout.
+func refArg(dir, a string) (layout.Ref, error) {
+	if r, err := layout.ParseRef(dir + "@" + a); err == nil && r.Digest != "" {
+		return r, nil
+	}
+	if err := layout.ValidateTag(a); err == nil {
+		return layout.Ref{Layout: dir, Tag: a}, nil
+	}
+	r, err := layout.ParseRef(a)
+	if err != nil {
+		return r, usagef("%v", err)
+	}
+	return r, nil
+}

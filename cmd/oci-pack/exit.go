@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/compress"
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/strictjson"
+	"github.com/oci-pack/oci-pack/pack"
+)
+
+// Exit codes (DESIGN section 2, RELIABILITY I11).
+const (
+	exitOK        = 0
+	exitFailure   = 1 // environment, I/O
+	exitUsage     = 2
+	exitIntegrity = 3 // corrupt, truncated, hostile input
+	exitConflict  = 4 // tag exists, lock busy
+)
+
+// errUsage marks a usage error found by the CLI itself.
+var errUsage = errors.New("usage error")
+
+func usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
+}
+
+// integrityErrors are the sentinels of the integrity class.
+var integrityErrors = []error{
+	cas.ErrDigestMismatch, cas.ErrSizeMismatch, cas.ErrInvalidDigest, cas.ErrNotRegular,
+	layout.ErrCorrupt, layout.ErrMissingBlob, strictjson.ErrInvalid, strictjson.ErrTooLarge,
+	compress.ErrTooLarge, errIntegrity,
+}
+
+// errIntegrity lets commands mark other integrity failures.
+var errIntegrity = errors.New("integrity failure")
+
+// exitCode classifies err.
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, context.Canceled) && gotSignal.Load() != 0:
+		return int(gotSignal.Load())
+	case errors.Is(err, errUsage), errors.Is(err, pack.ErrUsage), errors.Is(err, layout.ErrInvalidTag):
+		return exitUsage
+	case errors.Is(err, layout.ErrTagExists), errors.Is(err, layout.ErrLocked):
+		return exitConflict
+	}
+	for _, e := range integrityErrors {
+		if errors.Is(err, e) {
+			return exitIntegrity
+		}
+	}
+	return exitFailure
+}

@@ -1,0 +1,134 @@
+package layout
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// MaxDepth bounds how deep a graph walk goes (I8).
+const MaxDepth = 32
+
+// Node is one descriptor met on a graph walk.
+type Node struct {
+	Descriptor ocispec.Descriptor
+	Parent     *Node  // nil for a root
+	Role       string // "manifest", "config", "layer[3]", "manifests[0]"
+	Doc        *Document // set for manifests and indexes
+}
+
+// Path describes where n sits, for messages: "layer 1 of v1".
+func (n *Node) Path() string {
+	s := n.Role
+	for p := n.Parent; p != nil; p = p.Parent {
+		s += " of " + p.Role
+	}
+	return s
+}
+
+// WalkOptions tune Walk.
+type WalkOptions struct {
+	// Referrers also walks every manifest in index.json whose subject is a
+	// visited manifest, recursively.
+	Referrers bool
+	// Seen, if not nil, is the visited set; passing the same map to
+	// several walks visits each digest once across all of them.
+	Seen map[digest.Digest]bool
+}
+
+// Walk visits every descriptor reachable from roots, each digest once,
+// parents before children. A missing manifest or index stops the walk with
+// ErrMissingBlob; a missing leaf blob is passed to fn like any other (fn
+// decides). Depth is bounded by MaxDepth.
+func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(*Node) error) error {
+	visited := o.Seen
+	if visited == nil {
+		visited = map[digest.Digest]bool{}
+	}
+	var refs map[digest.Digest][]ocispec.Descriptor
+	if o.Referrers {
+		var err error
+		if refs, err = l.referrerMap(ctx); err != nil {
+			return err
+		}
+	}
+	var visit func(n *Node, depth int) error
+	visit = func(n *Node, depth int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d := n.Descriptor
+		if visited[d.Digest] {
+			return nil
+		}
+		if depth > MaxDepth {
+			return fmt.Errorf("%s %s: graph deeper than %d: %w", n.Path(), d.Digest, MaxDepth, ErrCorrupt)
+		}
+		visited[d.Digest] = true
+		if IsDocument(d) {
+			doc, err := l.ReadDocument(ctx, d)
+			if err != nil {
+				return fmt.Errorf("%s: %w", n.Path(), err)
+			}
+			n.Doc = doc
+		}
+		if err := fn(n); err != nil {
+			return err
+		}
+		if n.Doc != nil {
+			for i, c := range n.Doc.Children() {
+				role := fmt.Sprintf("layer %d", i-1)
+				switch {
+				case n.Doc.IsIndex():
+					role = fmt.Sprintf("manifest %d", i)
+				case i == 0:
+					role = "config"
+				}
+				if err := visit(&Node{Descriptor: c, Parent: n, Role: role}, depth+1); err != nil {
+					return err
+				}
+			}
+		}
+		for _, r := range refs[d.Digest] {
+			if err := visit(&Node{Descriptor: r, Parent: n, Role: "referrer"}, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for i := range roots {
+		if err := visit(&roots[i], 0); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Reachable returns every digest reachable from index.json, with sizes.
+func (l *Layout) Reachable(ctx context.Context) (map[digest.Digest]ocispec.Descriptor, error) {
+	idx, err := l.Index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[digest.Digest]ocispec.Descriptor{}
+	err = l.Walk(ctx, RootsOf(idx), WalkOptions{}, func(n *Node) error {
+		out[n.Descriptor.Digest] = n.Descriptor
+		return nil
+	})
+	return out, err
+}
+
+// RootsOf turns index.json's entries into walk roots named by their tags.
+func RootsOf(idx *ocispec.Index) []Node {
+	roots := make([]Node, 0, len(idx.Manifests))
+	for i, d := range idx.Manifests {
+		role := d.Annotations[ocispec.AnnotationRefName]
+		if role == "" {
+			role = fmt.Sprintf("index.json manifests[%d]", i)
+		}
+		roots = append(roots, Node{Descriptor: d, Role: role})
+	}
+	return roots
+}

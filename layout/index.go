@@ -1,0 +1,178 @@
+package layout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/layout/strictjson"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// MaxDescriptors bounds the descriptors in one index or manifest (I8).
+const MaxDescriptors = 100000
+
+// Index reads and checks index.json. It never repairs: a torn or hostile
+// index.json is an error wrapping ErrCorrupt, and an absent one wraps
+// ErrNotLayout.
+func (l *Layout) Index(ctx context.Context) (*ocispec.Index, error) {
+	idx, _, err := l.readIndex()
+	return idx, err
+}
+
+func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
+	f, err := cas.OpenRegular(l.root, IndexFile)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, fmt.Errorf("%s: missing %s: %w", l.dir, IndexFile, ErrNotLayout)
+		}
+		return nil, nil, fmt.Errorf("%s/%s: %v: %w", l.dir, IndexFile, err, ErrCorrupt)
+	}
+	defer f.Close()
+	b, err := strictjson.ReadAll(f, strictjson.MaxDocument)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s/%s: %v: %w", l.dir, IndexFile, err, ErrCorrupt)
+	}
+	idx, err := ParseIndex(b)
+	if err != nil {
+		hint := ""
+		if errors.Is(err, strictjson.ErrInvalid) && bytes.Contains([]byte(err.Error()), []byte("unexpected end")) {
+			hint = " (file truncated? another tool may have crashed while writing it)"
+		}
+		return nil, nil, fmt.Errorf("%s/%s: %v%s: %w", l.dir, IndexFile, err, hint, ErrCorrupt)
+	}
+	return idx, b, nil
+}
+
+// ParseIndex decodes an index.json document strictly and checks what
+// oci-pack relies on: schemaVersion 2, an index media type if any, valid
+// descriptors, valid and unique tags. The same function judges index.json
+// from a directory and from an archive (RELIABILITY A-8).
+func ParseIndex(b []byte) (*ocispec.Index, error) {
+	var idx ocispec.Index
+	if err := strictjson.Unmarshal(b, &idx); err != nil {
+		return nil, err
+	}
+	if err := checkIndex(&idx, true); err != nil {
+		return nil, err
+	}
+	return &idx, nil
+}
+
+// checkIndex validates an index document; top says it is index.json,
+// whose ref.name annotations are tags.
+func checkIndex(idx *ocispec.Index, top bool) error {
+	if idx.SchemaVersion != 2 {
+		return fmt.Errorf("schemaVersion %d, expected 2", idx.SchemaVersion)
+	}
+	if idx.MediaType != "" && idx.MediaType != ocispec.MediaTypeImageIndex && idx.MediaType != MediaTypeDockerManifestList {
+		return fmt.Errorf("mediaType %q, expected %q", idx.MediaType, ocispec.MediaTypeImageIndex)
+	}
+	if len(idx.Manifests) > MaxDescriptors {
+		return fmt.Errorf("%d manifests exceed the limit of %d", len(idx.Manifests), MaxDescriptors)
+	}
+	tags := map[string]ocispec.Descriptor{}
+	for i, d := range idx.Manifests {
+		if err := CheckDescriptor(d); err != nil {
+			return fmt.Errorf("manifests[%d]: %w", i, err)
+		}
+		if !top {
+			continue
+		}
+		name, ok := d.Annotations[ocispec.AnnotationRefName]
+		if !ok {
+			continue
+		}
+		if err := ValidateTag(name); err != nil {
+			return fmt.Errorf("manifests[%d]: %w", i, err)
+		}
+		if prev, dup := tags[name]; dup {
+			if prev.Digest != d.Digest {
+				return fmt.Errorf("tag %q refers to both %s and %s", name, prev.Digest, d.Digest)
+			}
+			return fmt.Errorf("tag %q listed twice", name)
+		}
+		tags[name] = d
+	}
+	return nil
+}
+
+// CheckDescriptor validates a descriptor's digest and size.
+func CheckDescriptor(d ocispec.Descriptor) error {
+	if err := cas.Validate(d.Digest); err != nil {
+		return err
+	}
+	if d.Size < 0 {
+		return fmt.Errorf("%s: invalid descriptor size %d", d.Digest, d.Size)
+	}
+	return nil
+}
+
+// UpdateIndex is the one door through which index.json changes (I3, I4):
+// exclusive index lock → re-read → fn → validate → temp → fsync → rename
+// → fsync dir. fn may edit idx freely; if it returns an error, or leaves
+// the document byte-identical, nothing is written. Concurrent callers in
+// any number of processes serialise and never lose each other's updates.
+func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error) error {
+	if l.staging == "" {
+		return ErrReadOnly
+	}
+	lk, err := lockFile(filepath.Join(l.dir, ixLockFile), true, l.opts.LockTimeout, "index of layout "+l.dir)
+	if err != nil {
+		return err
+	}
+	defer lk.unlock()
+	idx, old, err := l.readIndex()
+	if err != nil {
+		return err
+	}
+	if err := fn(idx); err != nil {
+		return err
+	}
+	if idx.MediaType == "" {
+		idx.MediaType = ocispec.MediaTypeImageIndex
+	}
+	if idx.Manifests == nil {
+		idx.Manifests = []ocispec.Descriptor{}
+	}
+	if err := checkIndex(idx, true); err != nil {
+		return fmt.Errorf("refusing to write index.json: %w", err)
+	}
+	b, err := json.Marshal(idx)
+	if err != nil {
+		return fmt.Errorf("encode index.json: %w", err)
+	}
+	if bytes.Equal(b, old) {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return l.replaceFile(IndexFile, b)
+}
+
+// replaceFile atomically replaces name (in the layout root) with content.
+func (l *Layout) replaceFile(name string, content []byte) error {
+	tmp := path.Join(l.staging, name+"-"+randomSuffix())
+	if err := writeSynced(l.root, tmp, content); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	if err := l.root.Rename(tmp, name); err != nil {
+		l.root.Remove(tmp)
+		return fmt.Errorf("replace %s: %w", name, err)
+	}
+	if err := cas.SyncDir(l.root, "."); err != nil {
+		return fmt.Errorf("fsync %s after replacing %s: %w", l.dir, name, err)
+	}
+	return nil
+}
+
+// isNotExist is errors.Is(err, fs.ErrNotExist) for brevity.
+func isNotExist(err error) bool { return errors.Is(err, os.ErrNotExist) }

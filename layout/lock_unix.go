@@ -1,0 +1,74 @@
+//go:build unix
+
+package layout
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+func tryLock(f *os.File, exclusive bool) (bool, error) {
+	how := unix.LOCK_SH
+	if exclusive {
+		how = unix.LOCK_EX
+	}
+	for {
+		err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB)
+		switch {
+		case err == nil:
+			return true, nil
+		case errors.Is(err, syscall.EWOULDBLOCK):
+			return false, nil
+		case errors.Is(err, syscall.EINTR):
+			continue
+		default:
+			return false, err
+		}
+	}
+}
+
+func unlockFile(f *os.File) error { return unix.Flock(int(f.Fd()), unix.LOCK_UN) }
+
+// lockHolders names the processes holding a flock on path, from
+// /proc/locks (Linux only; elsewhere it finds nothing). Best effort: it
+// only feeds error messages.
+func lockHolders(path string) []string {
+	var st unix.Stat_t
+	if unix.Stat(path, &st) != nil {
+		return nil
+	}
+	f, err := os.Open("/proc/locks")
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	want := fmt.Sprintf(":%d", st.Ino)
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// 1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || fields[1] != "FLOCK" || !strings.HasSuffix(fields[5], want) {
+			continue
+		}
+		pid, err := strconv.Atoi(fields[4])
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		args := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00")
+		desc := fmt.Sprintf("pid %d", pid)
+		if len(args) >= 2 {
+			desc += fmt.Sprintf(" (oci-pack %s)", args[1])
+		}
+		out = append(out, desc)
+	}
+	return out
+}

@@ -1,0 +1,230 @@
+package layout
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/schema"
+	"golang.org/x/sync/errgroup"
+)
+
+// FastHashLimit: with VerifyOptions.Fast, blobs larger than this are
+// checked for presence, type and size but not re-hashed.
+const FastHashLimit = 1 << 20
+
+// VerifyOptions tune Verify.
+type VerifyOptions struct {
+	Fast bool
+	Jobs int   // parallel hashers; <= 0 means 1
+	Refs []Ref // limit to these refs' graphs (with referrers); empty: all of index.json
+	// Progress, if not nil, is told how many bytes were hashed.
+	Progress func(n int64)
+}
+
+// Problem is one thing Verify found wrong.
+type Problem struct {
+	Kind   string // "missing", "corrupt", "invalid"
+	Digest digest.Digest
+	Where  string // "layer 1 of v1"
+	Detail string
+}
+
+func (p Problem) String() string {
+	if p.Digest == "" {
+		return fmt.Sprintf("%s: %s", p.Kind, p.Detail)
+	}
+	return fmt.Sprintf("%s blob %s (%s): %s", p.Kind, p.Digest, p.Where, p.Detail)
+}
+
+// Report is Verify's result.
+type Report struct {
+	Blobs    int   // distinct blobs checked
+	Bytes    int64 // bytes re-hashed
+	Problems []Problem
+}
+
+// Verify is fsck for a layout: index.json and every reachable manifest
+// and index are strict, schema-valid JSON; every reachable blob is a
+// regular file of the right size and (unless Fast skips it) digest; tags
+// are valid. Only an error that stops the check is returned as error;
+// everything found wrong is in the report.
+func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
+	rep := &Report{}
+	idx, raw, err := l.readIndex()
+	if err != nil {
+		return nil, err
+	}
+	if err := schema.ValidatorMediaTypeImageIndex.Validate(bytes.NewReader(raw)); err != nil {
+		rep.Problems = append(rep.Problems, Problem{Kind: "invalid", Detail: "index.json: " + err.Error()})
+	}
+	roots := RootsOf(idx)
+	if len(o.Refs) > 0 {
+		roots = roots[:0]
+		for _, r := range o.Refs {
+			d, err := l.Resolve(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			roots = append(roots, Node{Descriptor: d, Role: r.Name()})
+		}
+	}
+	var leaves []*Node
+	var mu sync.Mutex
+	add := func(p Problem) {
+		mu.Lock()
+		rep.Problems = append(rep.Problems, p)
+		mu.Unlock()
+	}
+	seen := map[digest.Digest]bool{}
+	walkRoots := make([]Node, 0, len(roots))
+	for _, r := range roots {
+		// A missing or broken manifest is a problem to report, not a reason
+		// to stop: walk each root on its own.
+		walkRoots = append(walkRoots[:0], r)
+		err := l.Walk(ctx, walkRoots, WalkOptions{Referrers: len(o.Refs) > 0, Seen: seen}, func(n *Node) error {
+			rep.Blobs++
+			if n.Doc != nil {
+				if err := validateSchema(ctx, l, n); err != nil {
+					add(Problem{Kind: "invalid", Digest: n.Descriptor.Digest, Where: n.Path(), Detail: err.Error()})
+				}
+				return nil
+			}
+			leaves = append(leaves, n)
+			return nil
+		})
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil, err
+			}
+			add(classify(err, r))
+		}
+	}
+	jobs := max(o.Jobs, 1)
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(jobs)
+	for _, n := range leaves {
+		g.Go(func() error {
+			p, hashed, err := l.checkBlob(gctx, n, o)
+			if err != nil {
+				return err
+			}
+			if p != nil {
+				add(*p)
+			}
+			mu.Lock()
+			rep.Bytes += hashed
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Digest < rep.Problems[j].Digest })
+	return rep, nil
+}
+
+// classify turns a walk error on a root into a Problem.
+func classify(err error, root Node) Problem {
+	kind := "corrupt"
+	switch {
+	case errors.Is(err, cas.ErrNotFound):
+		kind = "missing"
+	case errors.Is(err, cas.ErrInvalidDigest):
+		kind = "invalid"
+	}
+	return Problem{Kind: kind, Where: root.Role, Detail: err.Error()}
+}
+
+func validateSchema(ctx context.Context, l *Layout, n *Node) error {
+	v := schema.ValidatorMediaTypeManifest
+	if n.Doc.IsIndex() {
+		v = schema.ValidatorMediaTypeImageIndex
+	}
+	if !IsManifest(n.Descriptor.MediaType) && !IsIndex(n.Descriptor.MediaType) || n.Descriptor.MediaType == MediaTypeDockerManifest || n.Descriptor.MediaType == MediaTypeDockerManifestList {
+		return nil // only OCI documents have an OCI schema
+	}
+	b, err := l.ReadBlobJSON(ctx, n.Descriptor)
+	if err != nil {
+		return err
+	}
+	return v.Validate(bytes.NewReader(b))
+}
+
+// checkBlob checks one leaf blob: present, regular, right size, and (unless
+// fast and large) right digest. It returns the bytes it hashed.
+func (l *Layout) checkBlob(ctx context.Context, n *Node, o VerifyOptions) (*Problem, int64, error) {
+	d := n.Descriptor
+	prob := func(kind, detail string) *Problem {
+		return &Problem{Kind: kind, Digest: d.Digest, Where: n.Path(), Detail: detail}
+	}
+	info, err := l.blobs.Stat(ctx, d.Digest)
+	switch {
+	case errors.Is(err, cas.ErrNotFound):
+		return prob("missing", "not in blobs/"), 0, nil
+	case err != nil:
+		return prob("corrupt", err.Error()), 0, nil
+	case info.Size != d.Size:
+		return prob("corrupt", fmt.Sprintf("size %d in descriptor, blob is %d", d.Size, info.Size)), 0, nil
+	}
+	if o.Fast && d.Size > FastHashLimit {
+		return nil, 0, nil
+	}
+	rc, err := l.blobs.OpenVerified(ctx, d)
+	if err != nil {
+		return prob("corrupt", err.Error()), 0, nil
+	}
+	defer rc.Close()
+	var w io.Writer = io.Discard
+	if o.Progress != nil {
+		w = progressWriter(o.Progress)
+	}
+	n64, err := io.Copy(w, rc)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, n64, ctx.Err()
+		}
+		return prob("corrupt", err.Error()), n64, nil
+	}
+	return nil, n64, nil
+}
+
+type progressWriter func(int64)
+
+func (p progressWriter) Write(b []byte) (int, error) { p(int64(len(b))); return len(b), nil }
+
+// Verified is a convenience: Verify, then an error listing every problem
+// (wrapping ErrMissingBlob if all are missing blobs, else ErrCorrupt).
+func (l *Layout) Verified(ctx context.Context, o VerifyOptions) error {
+	rep, err := l.Verify(ctx, o)
+	if err != nil {
+		return err
+	}
+	return rep.Err()
+}
+
+// Err summarises the report's problems as one error, or nil.
+func (r *Report) Err() error {
+	if len(r.Problems) == 0 {
+		return nil
+	}
+	class := ErrMissingBlob
+	var buf bytes.Buffer
+	for i, p := range r.Problems {
+		if p.Kind != "missing" {
+			class = ErrCorrupt
+		}
+		if i > 0 {
+			buf.WriteString("; ")
+		}
+		buf.WriteString(p.String())
+	}
+	return fmt.Errorf("%d problem(s): %s: %w", len(r.Problems), buf.String(), class)
+}

@@ -1,0 +1,111 @@
+package pack
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/compress"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Annotations oras reads to unpack a directory layer on pull.
+const (
+	AnnotationUnpack = "io.deis.oras.content.unpack"
+	AnnotationDigest = "io.deis.oras.content.digest"
+)
+
+// Default media types.
+const (
+	MediaTypeRawFile = "application/octet-stream"
+	MediaTypeTar     = ocispec.MediaTypeImageLayer // "application/vnd.oci.image.layer.v1.tar"
+)
+
+// copyBufferSize is the buffer for streaming files into blobs: large
+// enough that syscalls are not the cost, small enough to keep RSS flat.
+const copyBufferSize = 1 << 20
+
+// Layer is one built layer.
+type Layer struct {
+	Descriptor ocispec.Descriptor
+	// DiffID is the digest of the uncompressed content (equal to
+	// Descriptor.Digest when stored raw).
+	DiffID digest.Digest
+	// Reused: the blob was already in the layout.
+	Reused bool
+}
+
+// writeRawFile stores the file at p as one blob, byte for byte. The
+// descriptor's size is what was actually read, never the stat size
+// (/proc files report 0).
+func writeRawFile(ctx context.Context, s *cas.Store, p string, mediaType string, tr Tracker) (Layer, error) {
+	f, err := openInput(p)
+	if err != nil {
+		return Layer{}, err
+	}
+	defer f.Close()
+	w, err := s.Writer(ctx, ocispec.Descriptor{MediaType: mediaType})
+	if err != nil {
+		return Layer{}, err
+	}
+	buf := make([]byte, copyBufferSize)
+	if _, err := io.CopyBuffer(w, progressReader{f, tr.Add}, buf); err != nil {
+		w.Abort()
+		return Layer{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	res, err := w.Commit(ctx)
+	if err != nil {
+		return Layer{}, err
+	}
+	return Layer{Descriptor: res.Descriptor, DiffID: res.Descriptor.Digest, Reused: res.Reused}, nil
+}
+
+// writeTarLayer streams entries as a reproducible tar through a diffID
+// hasher and the compressor into one blob.
+func writeTarLayer(ctx context.Context, s *cas.Store, entries []entry, to TarOptions, mediaType string, alg compress.Algorithm, co compress.Options, tr Tracker) (Layer, error) {
+	w, err := s.Writer(ctx, ocispec.Descriptor{MediaType: mediaType})
+	if err != nil {
+		return Layer{}, err
+	}
+	fail := func(err error) (Layer, error) {
+		w.Abort()
+		return Layer{}, err
+	}
+	zw, err := compress.NewWriter(w, alg, co)
+	if err != nil {
+		return fail(err)
+	}
+	diff := sha256.New()
+	bw := bufio.NewWriterSize(io.MultiWriter(diff, zw), copyBufferSize)
+	if err := writeTar(ctx, bw, entries, to, make([]byte, copyBufferSize), tr.Add); err != nil {
+		zw.Close()
+		return fail(err)
+	}
+	if err := bw.Flush(); err != nil {
+		zw.Close()
+		return fail(err)
+	}
+	if err := zw.Close(); err != nil {
+		return fail(fmt.Errorf("compress: %w", err))
+	}
+	res, err := w.Commit(ctx)
+	if err != nil {
+		return Layer{}, err
+	}
+	return Layer{Descriptor: res.Descriptor, DiffID: digest.NewDigest(digest.SHA256, diff), Reused: res.Reused}, nil
+}
+
+// singleFileEntries makes the one-entry tar listing for a file stored
+// compressed: the entry is named by the layer's title.
+func singleFileEntries(p, title string) ([]entry, error) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	return []entry{{name: title, path: p, info: fi}}, nil
+}

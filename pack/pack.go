@@ -1,0 +1,264 @@
+// Package pack builds OCI artifacts from files and directories into a
+// layout: layers (file → blob, directory → reproducible tar → compressor
+// → blob), the config and manifest by the image-spec 1.1 artifact
+// guidance, presets, Harbor annotations. It parses no CLI flags.
+package pack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/compress"
+	"github.com/oci-pack/oci-pack/layout"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// ErrUsage marks errors in what the caller asked for (exit class 2).
+var ErrUsage = errors.New("usage")
+
+// Input is one PATH[:MEDIATYPE] argument.
+type Input struct {
+	Path      string
+	MediaType string // "" for the default
+	// Title overrides the name recorded in the artifact (presets set it
+	// when they walk a directory into files).
+	Title string
+}
+
+// Options shape the artifact. The zero value packs with auto compression
+// and one job.
+type Options struct {
+	ArtifactType string
+	// ConfigPath/ConfigMediaType give a config file; empty: the empty
+	// descriptor (then ArtifactType is required).
+	ConfigPath      string
+	ConfigMediaType string
+	// Annotations go on the manifest.
+	Annotations map[string]string
+	// AnnotationFile is JSON in oras's shape: {"$manifest":{…},
+	// "$config":{…}, "<title>":{…}}.
+	AnnotationFile string
+	// Compression is "auto" (or ""), "none", "gzip" or "zstd"; Level 0
+	// means the codec's default.
+	Compression string
+	Level       int
+	Jobs        int
+	// MTime is the mtime of every tar entry (zero: the Unix epoch).
+	MTime time.Time
+	// Created, if set, is recorded as org.opencontainers.image.created.
+	Created *time.Time
+	// Subject makes the artifact a referrer of that manifest (attach).
+	Subject *ocispec.Descriptor
+	// Icon and SkipList are Harbor's user-defined artifact annotations.
+	Icon     string
+	SkipList []string
+	// Preset fills media types and config for a well-known artifact type.
+	Preset   string
+	Progress Progress
+	// Warn receives non-fatal notices (excluded paths, name collisions).
+	Warn func(string)
+}
+
+// Result describes the packed artifact.
+type Result struct {
+	Manifest    ocispec.Descriptor
+	Layers      []Layer
+	Reused      int   // blobs (layers, config, manifest) already stored
+	ReusedBytes int64 // their bytes
+	Written     int   // blobs newly stored
+}
+
+// Pack builds one artifact from inputs into l and returns its manifest
+// descriptor. It does not tag; the caller does, after Pack returns, so a
+// failed pack leaves index.json untouched.
+func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Result, error) {
+	if o.Jobs <= 0 {
+		o.Jobs = 1
+	}
+	if o.Warn == nil {
+		o.Warn = func(string) {}
+	}
+	o.Progress = progressOrNone(o.Progress)
+	ann, err := loadAnnotationFile(o.AnnotationFile)
+	if err != nil {
+		return nil, err
+	}
+	pre, err := lookupPreset(o.Preset)
+	if err != nil {
+		return nil, err
+	}
+	if pre != nil && pre.expand != nil {
+		if inputs, err = pre.expand(inputs); err != nil {
+			return nil, err
+		}
+	}
+	plans, err := planLayers(ctx, l, inputs, o, pre)
+	if err != nil {
+		return nil, err
+	}
+	if o.Icon != "" {
+		ip, err := planIcon(o.Icon)
+		if err != nil {
+			return nil, err
+		}
+		plans = append(plans, ip)
+	}
+	res := &Result{Layers: make([]Layer, len(plans))}
+	if err := buildLayers(ctx, l.Blobs(), plans, o, res); err != nil {
+		return nil, err
+	}
+	for i := range res.Layers {
+		res.Layers[i].Descriptor.Annotations = mergeAnnotations(plans[i].annotations, res.Layers[i].Descriptor.Annotations, ann[plans[i].title])
+	}
+	var config ocispec.Descriptor
+	switch {
+	case pre != nil && pre.config != nil:
+		config, err = pre.config(ctx, l.Blobs(), plans, res.Layers, o)
+	default:
+		config, err = writeConfig(ctx, l.Blobs(), o)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if config.Digest == ocispec.DescriptorEmptyJSON.Digest && o.ArtifactType == "" && (pre == nil || pre.artifactType == "") {
+		return nil, fmt.Errorf("%w: an artifact with no config needs --artifact-type (image-spec 1.1: artifactType is required when config is the empty descriptor)", ErrUsage)
+	}
+	config.Annotations = mergeAnnotations(config.Annotations, ann["$config"])
+	if len(o.SkipList) > 0 {
+		config.Annotations = mergeAnnotations(config.Annotations, map[string]string{AnnotationHarborSkipList: joinComma(o.SkipList)})
+	}
+	m := ocispec.Manifest{
+		MediaType:    ocispec.MediaTypeImageManifest,
+		ArtifactType: o.ArtifactType,
+		Config:       config,
+		Layers:       make([]ocispec.Descriptor, 0, len(res.Layers)),
+		Subject:      o.Subject,
+	}
+	m.SchemaVersion = 2
+	if m.ArtifactType == "" && pre != nil {
+		m.ArtifactType = pre.artifactType
+	}
+	for _, lay := range res.Layers {
+		m.Layers = append(m.Layers, lay.Descriptor)
+	}
+	if len(m.Layers) == 0 {
+		// image-spec 1.1: an artifact with no files has one empty layer.
+		m.Layers = append(m.Layers, emptyDescriptor())
+		if _, err := putBytes(ctx, l.Blobs(), ocispec.MediaTypeEmptyJSON, []byte("{}"), res); err != nil {
+			return nil, err
+		}
+	}
+	m.Annotations = mergeAnnotations(ann["$manifest"], o.Annotations)
+	if o.Created != nil {
+		m.Annotations = mergeAnnotations(m.Annotations, map[string]string{ocispec.AnnotationCreated: o.Created.UTC().Format(time.RFC3339)})
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	desc, err := putBytes(ctx, l.Blobs(), ocispec.MediaTypeImageManifest, b, res)
+	if err != nil {
+		return nil, err
+	}
+	desc.ArtifactType = m.ArtifactType
+	res.Manifest = desc
+	return res, nil
+}
+
+// buildLayers runs the plans, up to o.Jobs at once; compressed layers share
+// the jobs as encoder concurrency.
+func buildLayers(ctx context.Context, s *cas.Store, plans []*layerPlan, o Options, res *Result) error {
+	compressed := 0
+	for _, p := range plans {
+		if p.alg != compress.None {
+			compressed++
+		}
+	}
+	conc := o.Jobs
+	if compressed > 1 {
+		conc = max(1, o.Jobs/min(compressed, o.Jobs))
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(o.Jobs)
+	for i, p := range plans {
+		g.Go(func() error {
+			tr := o.Progress.Track(p.title, p.size)
+			lay, err := p.build(gctx, s, compress.Options{Level: p.level, Concurrency: conc}, tr)
+			tr.Done(err)
+			if err != nil {
+				return fmt.Errorf("layer %d (%s): %w", i, p.title, err)
+			}
+			mu.Lock()
+			res.Layers[i] = lay
+			countBlob(res, lay.Reused, lay.Descriptor.Size)
+			mu.Unlock()
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+func countBlob(res *Result, reused bool, size int64) {
+	if reused {
+		res.Reused++
+		res.ReusedBytes += size
+	} else {
+		res.Written++
+	}
+}
+
+func emptyDescriptor() ocispec.Descriptor {
+	return ocispec.Descriptor{MediaType: ocispec.MediaTypeEmptyJSON, Digest: ocispec.DescriptorEmptyJSON.Digest, Size: ocispec.DescriptorEmptyJSON.Size}
+}
+
+// putBytes stores a small document and counts it in res.
+func putBytes(ctx context.Context, s *cas.Store, mediaType string, b []byte, res *Result) (ocispec.Descriptor, error) {
+	w, err := s.Writer(ctx, ocispec.Descriptor{MediaType: mediaType})
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if _, err := w.Write(b); err != nil {
+		w.Abort()
+		return ocispec.Descriptor{}, err
+	}
+	r, err := w.Commit(ctx)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	countBlob(res, r.Reused, r.Descriptor.Size)
+	return r.Descriptor, nil
+}
+
+// writeConfig stores the config file, or the empty descriptor.
+func writeConfig(ctx context.Context, s *cas.Store, o Options) (ocispec.Descriptor, error) {
+	if o.ConfigPath == "" {
+		if _, err := s.Put(ctx, bytesReader("{}"), emptyDescriptor()); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		return emptyDescriptor(), nil
+	}
+	mt := o.ConfigMediaType
+	if mt == "" {
+		mt = DefaultConfigMediaType
+	}
+	f, err := openInput(o.ConfigPath)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("config: %w", err)
+	}
+	defer f.Close()
+	r, err := s.Put(ctx, f, ocispec.Descriptor{MediaType: mt})
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("config %s: %w", o.ConfigPath, err)
+	}
+	return r.Descriptor, nil
+}
+
+// DefaultConfigMediaType is what oras uses for a config of unknown type.
+const DefaultConfigMediaType = "application/vnd.unknown.config.v1+json"

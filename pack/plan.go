@@ -1,0 +1,223 @@
+package pack
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/compress"
+	"github.com/oci-pack/oci-pack/layout"
+)
+
+// layerPlan is everything decided about a layer before any byte is read.
+type layerPlan struct {
+	title       string
+	path        string
+	isDir       bool
+	tarred      bool // stored as a tar (directories, compressed files)
+	mediaType   string
+	alg         compress.Algorithm
+	level       int
+	entries     []entry
+	size        int64 // bytes to read, for progress
+	annotations map[string]string
+	tarOpts     TarOptions
+}
+
+func (p *layerPlan) build(ctx context.Context, s *cas.Store, co compress.Options, tr Tracker) (Layer, error) {
+	if !p.tarred {
+		return writeRawFile(ctx, s, p.path, p.mediaType, tr)
+	}
+	lay, err := writeTarLayer(ctx, s, p.entries, p.tarOpts, p.mediaType, p.alg, co, tr)
+	if err != nil {
+		return Layer{}, err
+	}
+	if p.alg == compress.Gzip {
+		// oras unpacks a layer on pull only from gzip; give it what it reads.
+		lay.Descriptor.Annotations = map[string]string{
+			AnnotationUnpack: "true",
+			AnnotationDigest: lay.DiffID.String(),
+		}
+	}
+	return lay, nil
+}
+
+// planLayers stats every input, names it, and decides its media type and
+// compression. Nothing is written; every problem with the inputs (missing,
+// unsupported type, unreadable directory, colliding titles) is found here,
+// before the first blob.
+func planLayers(ctx context.Context, l *layout.Layout, inputs []Input, o Options, pre *preset) ([]*layerPlan, error) {
+	alg, err := parseCompression(o.Compression)
+	if err != nil {
+		return nil, err
+	}
+	excl, _ := os.Stat(l.Dir())
+	titles := map[string]string{}
+	folded := map[string]string{}
+	var plans []*layerPlan
+	for _, in := range inputs {
+		fi, err := os.Stat(in.Path)
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", in.Path, err)
+		}
+		p := &layerPlan{path: in.Path, isDir: fi.IsDir(), mediaType: in.MediaType}
+		if p.title, err = titleOf(in); err != nil {
+			return nil, err
+		}
+		if prev, dup := titles[p.title]; dup {
+			return nil, fmt.Errorf("%w: inputs %s and %s would both be named %q in the artifact", ErrUsage, prev, in.Path, p.title)
+		}
+		titles[p.title] = in.Path
+		if prev, dup := folded[strings.ToLower(p.title)]; dup {
+			o.Warn(fmt.Sprintf("%q and %q differ only in case: they collide on case-insensitive file systems (exFAT, APFS, NTFS)", prev, p.title))
+		}
+		folded[strings.ToLower(p.title)] = p.title
+		p.annotations = map[string]string{"org.opencontainers.image.title": p.title}
+		if pre != nil && pre.annotate != nil {
+			p.annotations = mergeAnnotations(p.annotations, pre.annotate(p.title))
+		}
+		p.tarOpts = TarOptions{MTime: o.MTime, Exclude: excl, OnExclude: func(rel string) {
+			o.Warn(fmt.Sprintf("leaving out %s: it is the output layout", rel))
+		}}
+		switch {
+		case fi.IsDir():
+			err = planDir(ctx, p, alg, o)
+		case fi.Mode().IsRegular():
+			err = planFile(p, fi, alg, o, pre)
+		default:
+			err = fmt.Errorf("unsupported file type %s: %s", cas.FileKind(fi.Mode()), in.Path)
+		}
+		if err != nil {
+			return nil, err
+		}
+		plans = append(plans, p)
+	}
+	return plans, nil
+}
+
+// autoCompression is "auto": directories compressed where a sample says it
+// pays, files raw.
+const autoCompression compress.Algorithm = "auto"
+
+func parseCompression(s string) (compress.Algorithm, error) {
+	if s == "" || s == "auto" {
+		return autoCompression, nil
+	}
+	a, err := compress.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	return a, nil
+}
+
+func planDir(ctx context.Context, p *layerPlan, alg compress.Algorithm, o Options) error {
+	entries, err := dirEntries(ctx, p.path, p.title, p.tarOpts)
+	if err != nil {
+		return err
+	}
+	folded := map[string]string{}
+	for _, e := range entries {
+		if !utf8.ValidString(e.name) {
+			return fmt.Errorf("%w: file name %q is not valid UTF-8; it cannot be recorded faithfully (rename it)", ErrUsage, e.path)
+		}
+		if prev, dup := folded[strings.ToLower(e.name)]; dup {
+			o.Warn(fmt.Sprintf("%q and %q differ only in case: they collide on case-insensitive file systems", prev, e.name))
+		}
+		folded[strings.ToLower(e.name)] = e.name
+		if e.info.Mode().IsRegular() {
+			p.size += e.info.Size()
+		}
+	}
+	p.entries = entries
+	p.tarred = true
+	base, fromType := compress.FromMediaType(p.mediaType)
+	switch {
+	case p.mediaType != "" && fromType != compress.None:
+		p.alg = fromType
+	case p.mediaType != "":
+		p.alg = compress.None // the user named an uncompressed type
+	case alg == autoCompression:
+		p.alg = compress.Gzip
+	default:
+		p.alg = alg
+	}
+	p.level = o.Level
+	if alg == autoCompression && o.Level == 0 && p.alg == compress.Gzip {
+		samples, err := sampleEntries(entries)
+		if err != nil {
+			return err
+		}
+		p.level = compress.ChooseGzipLevel(samples)
+	}
+	if err := p.alg.CheckLevel(o.Level); err != nil {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if base == "" {
+		base = MediaTypeTar
+	}
+	p.mediaType = base + p.alg.MediaSuffix()
+	return nil
+}
+
+func planFile(p *layerPlan, fi os.FileInfo, alg compress.Algorithm, o Options, pre *preset) error {
+	p.size = fi.Size()
+	_, fromType := compress.FromMediaType(p.mediaType)
+	switch {
+	case fromType != compress.None:
+		p.alg = fromType
+	case p.mediaType == "" && (alg == compress.Gzip || alg == compress.Zstd):
+		p.alg = alg
+		p.mediaType = MediaTypeTar + alg.MediaSuffix()
+	default:
+		p.alg = compress.None
+	}
+	if p.mediaType == "" && pre != nil && pre.mediaType != nil {
+		p.mediaType = pre.mediaType(p.title)
+	}
+	if p.mediaType == "" {
+		p.mediaType = MediaTypeRawFile
+	}
+	if p.alg == compress.None {
+		return nil
+	}
+	if err := p.alg.CheckLevel(o.Level); err != nil {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	p.level = o.Level
+	p.tarred = true
+	var err error
+	p.entries, err = singleFileEntries(p.path, p.title)
+	return err
+}
+
+// titleOf names an input in the artifact: the path as given, cleaned and
+// slash-separated when it is local; otherwise (absolute, "..", ".") its
+// base name. Names must be valid UTF-8, which JSON can carry faithfully.
+func titleOf(in Input) (string, error) {
+	name := in.Title
+	if name == "" {
+		clean := path.Clean(filepath.ToSlash(in.Path))
+		switch {
+		case clean != "." && filepath.IsLocal(filepath.FromSlash(clean)):
+			name = clean
+		default:
+			abs, err := filepath.Abs(in.Path)
+			if err != nil {
+				return "", err
+			}
+			name = filepath.Base(abs)
+		}
+	}
+	if !utf8.ValidString(name) {
+		return "", fmt.Errorf("%w: file name %q is not valid UTF-8; it cannot be recorded faithfully (rename it)", ErrUsage, in.Path)
+	}
+	if name == "/" || name == "." || name == ".." || name == "" {
+		return "", fmt.Errorf("%w: cannot name input %q in the artifact", ErrUsage, in.Path)
+	}
+	return name, nil
+}
