@@ -13,14 +13,14 @@ import (
 // index. Decoding into one struct lets us reject a document that is both
 // (RELIABILITY I10, umoci CVE-2021-41190).
 type Document struct {
-	SchemaVersion int                 `json:"schemaVersion"`
-	MediaType     string              `json:"mediaType,omitempty"`
-	ArtifactType  string              `json:"artifactType,omitempty"`
-	Config        *ocispec.Descriptor `json:"config,omitempty"`
+	SchemaVersion int                  `json:"schemaVersion"`
+	MediaType     string               `json:"mediaType,omitempty"`
+	ArtifactType  string               `json:"artifactType,omitempty"`
+	Config        *ocispec.Descriptor  `json:"config,omitempty"`
 	Layers        []ocispec.Descriptor `json:"layers,omitempty"`
 	Manifests     []ocispec.Descriptor `json:"manifests,omitempty"`
-	Subject       *ocispec.Descriptor `json:"subject,omitempty"`
-	Annotations   map[string]string   `json:"annotations,omitempty"`
+	Subject       *ocispec.Descriptor  `json:"subject,omitempty"`
+	Annotations   map[string]string    `json:"annotations,omitempty"`
 }
 
 // IsIndex reports whether the document is an index.

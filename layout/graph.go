@@ -14,8 +14,8 @@ const MaxDepth = 32
 // Node is one descriptor met on a graph walk.
 type Node struct {
 	Descriptor ocispec.Descriptor
-	Parent     *Node  // nil for a root
-	Role       string // "manifest", "config", "layer[3]", "manifests[0]"
+	Parent     *Node     // nil for a root
+	Role       string    // "manifest", "config", "layer[3]", "manifests[0]"
 	Doc        *Document // set for manifests and indexes
 }
 
