@@ -21,8 +21,8 @@ func ChooseGzipLevel(samples [][]byte) int {
 		est += kcompress.Estimate(s) * float64(len(s))
 		total += float64(len(s))
 	}
-	if total == 0 {
-		return 6 // small or empty content: compressing costs nothing
+	if total < minSample {
+		return 6 // small content: compressing costs nothing, estimates are noise
 	}
 	if est/total < incompressibleEstimate {
 		return LevelStore
@@ -37,6 +37,9 @@ func ChooseGzipLevel(samples [][]byte) int {
 	}
 	return 6
 }
+
+// minSample is the least sample the estimate is trusted on.
+const minSample = 16 << 10
 
 // incompressibleEstimate: random bytes score below 0.01, bf16 weights about
 // 0.3, text about 0.5 (measured on generated data, see compress tests).

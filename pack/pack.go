@@ -29,6 +29,9 @@ type Input struct {
 	// Title overrides the name recorded in the artifact (presets set it
 	// when they walk a directory into files).
 	Title string
+	// Verbatim stores a file byte for byte even when MediaType names a
+	// compressed type (a packaged Helm chart is already a .tgz).
+	Verbatim bool
 }
 
 // Options shape the artifact. The zero value packs with auto compression
@@ -94,7 +97,7 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 		return nil, err
 	}
 	if pre != nil && pre.expand != nil {
-		if inputs, err = pre.expand(inputs); err != nil {
+		if inputs, err = pre.expand(inputs, o); err != nil {
 			return nil, err
 		}
 	}
@@ -117,9 +120,10 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 		res.Layers[i].Descriptor.Annotations = mergeAnnotations(plans[i].annotations, res.Layers[i].Descriptor.Annotations, ann[plans[i].title])
 	}
 	var config ocispec.Descriptor
+	var presetAnn map[string]string
 	switch {
 	case pre != nil && pre.config != nil:
-		config, err = pre.config(ctx, l.Blobs(), plans, res.Layers, o)
+		config, presetAnn, err = pre.config(ctx, l.Blobs(), plans, res.Layers, o)
 	default:
 		config, err = writeConfig(ctx, l.Blobs(), o)
 	}
@@ -154,7 +158,7 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 			return nil, err
 		}
 	}
-	m.Annotations = mergeAnnotations(ann["$manifest"], o.Annotations)
+	m.Annotations = mergeAnnotations(presetAnn, ann["$manifest"], o.Annotations)
 	if o.Created != nil {
 		m.Annotations = mergeAnnotations(m.Annotations, map[string]string{ocispec.AnnotationCreated: o.Created.UTC().Format(time.RFC3339)})
 	}

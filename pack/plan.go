@@ -88,7 +88,7 @@ func planLayers(ctx context.Context, l *layout.Layout, inputs []Input, o Options
 		case fi.IsDir():
 			err = planDir(ctx, p, alg, o)
 		case fi.Mode().IsRegular():
-			err = planFile(p, fi, alg, o, pre)
+			err = planFile(p, in, fi, alg, o, pre)
 		default:
 			err = fmt.Errorf("unsupported file type %s: %s", cas.FileKind(fi.Mode()), in.Path)
 		}
@@ -164,8 +164,16 @@ func planDir(ctx context.Context, p *layerPlan, alg compress.Algorithm, o Option
 	return nil
 }
 
-func planFile(p *layerPlan, fi os.FileInfo, alg compress.Algorithm, o Options, pre *preset) error {
+func planFile(p *layerPlan, in Input, fi os.FileInfo, alg compress.Algorithm, o Options, pre *preset) error {
 	p.size = fi.Size()
+	if in.Verbatim {
+		p.alg = compress.None
+		return nil
+	}
+	presetType := ""
+	if p.mediaType == "" && pre != nil && pre.mediaType != nil {
+		presetType = pre.mediaType(p.title)
+	}
 	_, fromType := compress.FromMediaType(p.mediaType)
 	switch {
 	case fromType != compress.None:
@@ -173,11 +181,15 @@ func planFile(p *layerPlan, fi os.FileInfo, alg compress.Algorithm, o Options, p
 	case p.mediaType == "" && (alg == compress.Gzip || alg == compress.Zstd):
 		p.alg = alg
 		p.mediaType = MediaTypeTar + alg.MediaSuffix()
+		if strings.HasSuffix(presetType, ".raw") {
+			// ModelPack: "…weight.v1.raw" stored compressed is "…weight.v1.tar+zstd".
+			p.mediaType = strings.TrimSuffix(presetType, ".raw") + ".tar" + alg.MediaSuffix()
+		}
 	default:
 		p.alg = compress.None
-	}
-	if p.mediaType == "" && pre != nil && pre.mediaType != nil {
-		p.mediaType = pre.mediaType(p.title)
+		if p.mediaType == "" {
+			p.mediaType = presetType
+		}
 	}
 	if p.mediaType == "" {
 		p.mediaType = MediaTypeRawFile

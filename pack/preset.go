@@ -14,13 +14,14 @@ import (
 type preset struct {
 	artifactType string
 	// expand rewrites the inputs (modelpack walks directories into files).
-	expand func([]Input) ([]Input, error)
+	expand func([]Input, Options) ([]Input, error)
 	// mediaType gives a raw file's media type from its title.
 	mediaType func(title string) string
 	// annotate adds per-layer annotations from the title.
 	annotate func(title string) map[string]string
-	// config writes the config blob.
-	config func(ctx context.Context, s *cas.Store, plans []*layerPlan, layers []Layer, o Options) (ocispec.Descriptor, error)
+	// config writes the config blob and returns it with annotations for
+	// the manifest.
+	config func(ctx context.Context, s *cas.Store, plans []*layerPlan, layers []Layer, o Options) (ocispec.Descriptor, map[string]string, error)
 }
 
 var presets = map[string]*preset{}

@@ -1,0 +1,216 @@
+package pack
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// CNCF ModelPack (modelpack/model-spec) media types and annotations.
+const (
+	ModelPackArtifactType   = "application/vnd.cncf.model.manifest.v1+json"
+	ModelPackConfigType     = "application/vnd.cncf.model.config.v1+json"
+	ModelPackWeight         = "application/vnd.cncf.model.weight.v1.raw"
+	ModelPackWeightConfig   = "application/vnd.cncf.model.weight.config.v1.raw"
+	ModelPackDoc            = "application/vnd.cncf.model.doc.v1.raw"
+	ModelPackCode           = "application/vnd.cncf.model.code.v1.raw"
+	ModelPackDataset        = "application/vnd.cncf.model.dataset.v1.raw"
+	AnnotationModelFilepath = "org.cncf.model.filepath"
+)
+
+// modelPackRule classifies a file by a path.Match pattern on its
+// lower-cased base name. Rules are tried in order; the first match wins.
+type modelPackRule struct {
+	pattern   string
+	mediaType string
+	format    string // the config's "format" when a weight matches
+}
+
+// modelPackRules is data, not code: add a pattern here to classify a new
+// kind of file. Weight configs come before docs so "merges.txt" and
+// "tokenizer.model" are not taken for a doc or a weight.
+var modelPackRules = []modelPackRule{
+	{"config.json", ModelPackWeightConfig, ""},
+	{"generation_config.json", ModelPackWeightConfig, ""},
+	{"preprocessor_config.json", ModelPackWeightConfig, ""},
+	{"tokenizer*", ModelPackWeightConfig, ""},
+	{"special_tokens_map.json", ModelPackWeightConfig, ""},
+	{"added_tokens.json", ModelPackWeightConfig, ""},
+	{"vocab*", ModelPackWeightConfig, ""},
+	{"merges.txt", ModelPackWeightConfig, ""},
+	{"chat_template*", ModelPackWeightConfig, ""},
+	{"*.tiktoken", ModelPackWeightConfig, ""},
+	{"*.index.json", ModelPackWeightConfig, ""},
+	{"*.safetensors", ModelPackWeight, "safetensors"},
+	{"*.gguf", ModelPackWeight, "gguf"},
+	{"*.bin", ModelPackWeight, "pytorch"},
+	{"*.pt", ModelPackWeight, "pytorch"},
+	{"*.pth", ModelPackWeight, "pytorch"},
+	{"*.ckpt", ModelPackWeight, "pytorch"},
+	{"*.onnx", ModelPackWeight, "onnx"},
+	{"*.onnx_data", ModelPackWeight, "onnx"},
+	{"*.h5", ModelPackWeight, "tensorflow"},
+	{"*.pb", ModelPackWeight, "tensorflow"},
+	{"*.tflite", ModelPackWeight, "tflite"},
+	{"*.msgpack", ModelPackWeight, "flax"},
+	{"*.mlmodel", ModelPackWeight, "coreml"},
+	{"*.nemo", ModelPackWeight, "nemo"},
+	{"*.model", ModelPackWeight, ""},
+	{"readme*", ModelPackDoc, ""},
+	{"license*", ModelPackDoc, ""},
+	{"licence*", ModelPackDoc, ""},
+	{"notice*", ModelPackDoc, ""},
+	{"use_policy*", ModelPackDoc, ""},
+	{"*.md", ModelPackDoc, ""},
+	{"*.txt", ModelPackDoc, ""},
+	{"*.pdf", ModelPackDoc, ""},
+	{"*.py", ModelPackCode, ""},
+	{"*.ipynb", ModelPackCode, ""},
+	{"*.sh", ModelPackCode, ""},
+	{"*.js", ModelPackCode, ""},
+	{"*.go", ModelPackCode, ""},
+	{"*.rs", ModelPackCode, ""},
+	{"*.c", ModelPackCode, ""},
+	{"*.cc", ModelPackCode, ""},
+	{"*.cpp", ModelPackCode, ""},
+	{"*.h", ModelPackCode, ""},
+	{"*.cu", ModelPackCode, ""},
+	{"*.java", ModelPackCode, ""},
+	{"*.parquet", ModelPackDataset, ""},
+	{"*.arrow", ModelPackDataset, ""},
+	{"*.csv", ModelPackDataset, ""},
+	{"*.jsonl", ModelPackDataset, ""},
+	{"*.json", ModelPackWeightConfig, ""},
+	{"*.yaml", ModelPackWeightConfig, ""},
+	{"*.yml", ModelPackWeightConfig, ""},
+	{"*.toml", ModelPackWeightConfig, ""},
+}
+
+// modelPackDefault is the media type of a file no rule matches.
+const modelPackDefault = ModelPackDoc
+
+func classifyModelFile(title string) modelPackRule {
+	base := strings.ToLower(path.Base(title))
+	for _, r := range modelPackRules {
+		if ok, _ := path.Match(r.pattern, base); ok {
+			return r
+		}
+	}
+	return modelPackRule{mediaType: modelPackDefault}
+}
+
+func init() {
+	presets["modelpack"] = &preset{
+		artifactType: ModelPackArtifactType,
+		expand:       expandModelDirs,
+		mediaType:    func(title string) string { return classifyModelFile(title).mediaType },
+		annotate:     func(title string) map[string]string { return map[string]string{AnnotationModelFilepath: title} },
+		config:       modelPackConfig,
+	}
+}
+
+// expandModelDirs walks each directory argument into its files, one layer
+// per file, named by their path relative to that directory. Symlinks to
+// regular files are followed (Hugging Face snapshot directories are made
+// of them); symlinks to anything else, and .git directories, are refused
+// or skipped.
+func expandModelDirs(in []Input, o Options) ([]Input, error) {
+	var out []Input
+	for _, i := range in {
+		fi, err := os.Stat(i.Path)
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", i.Path, err)
+		}
+		if !fi.IsDir() {
+			out = append(out, i)
+			continue
+		}
+		var files []Input
+		err = filepath.WalkDir(i.Path, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return fmt.Errorf("walk %s: %w", p, err)
+			}
+			if d.IsDir() {
+				if d.Name() == ".git" {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			rel, err := filepath.Rel(i.Path, p)
+			if err != nil {
+				return err
+			}
+			target, err := os.Stat(p)
+			if err != nil {
+				return fmt.Errorf("input %s: %w", p, err)
+			}
+			if !target.Mode().IsRegular() {
+				return fmt.Errorf("%w: %s is a %s; the modelpack preset packs regular files (and symlinks to them)", ErrUsage, p, cas.FileKind(target.Mode()))
+			}
+			files = append(files, Input{Path: p, Title: filepath.ToSlash(rel), MediaType: i.MediaType})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sort.Slice(files, func(a, b int) bool { return files[a].Title < files[b].Title })
+		out = append(out, files...)
+	}
+	return out, nil
+}
+
+// modelPackConfigDoc is the application/vnd.cncf.model.config.v1+json
+// document, with the fields oci-pack can know.
+type modelPackConfigDoc struct {
+	Descriptor struct {
+		CreatedAt *time.Time `json:"createdAt,omitempty"`
+	} `json:"descriptor"`
+	Config struct {
+		Format string `json:"format,omitempty"`
+	} `json:"config"`
+	ModelFS struct {
+		Type    string          `json:"type"`
+		DiffIDs []digest.Digest `json:"diff_ids"`
+	} `json:"modelfs"`
+}
+
+func modelPackConfig(ctx context.Context, s *cas.Store, plans []*layerPlan, layers []Layer, o Options) (ocispec.Descriptor, map[string]string, error) {
+	var doc modelPackConfigDoc
+	doc.Descriptor.CreatedAt = o.Created
+	doc.ModelFS.Type = "layers"
+	doc.ModelFS.DiffIDs = []digest.Digest{}
+	formats := map[string]bool{}
+	for i, l := range layers {
+		doc.ModelFS.DiffIDs = append(doc.ModelFS.DiffIDs, l.DiffID)
+		if f := classifyModelFile(plans[i].title).format; f != "" {
+			formats[f] = true
+		}
+	}
+	if len(formats) == 1 {
+		for f := range formats {
+			doc.Config.Format = f
+		}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
+	r, err := s.Put(ctx, strings.NewReader(string(b)), ocispec.Descriptor{})
+	if err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("modelpack config: %w", err)
+	}
+	desc := r.Descriptor
+	desc.MediaType = ModelPackConfigType
+	return desc, nil, nil
+}
