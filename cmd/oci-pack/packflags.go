@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -56,16 +58,11 @@ func (f *packFlags) options(e *env) (pack.Options, error) {
 	if f.config != "" {
 		o.ConfigPath, o.ConfigMediaType = splitMediaType(f.config)
 	}
-	for _, a := range f.annotations {
-		k, v, ok := strings.Cut(a, "=")
-		if !ok || k == "" {
-			return o, usagef("--annotation %q: want KEY=VALUE", a)
-		}
-		if o.Annotations == nil {
-			o.Annotations = map[string]string{}
-		}
-		o.Annotations[k] = v
+	ann, err := parseAnnotations(f.annotations)
+	if err != nil {
+		return o, err
 	}
+	o.Annotations = ann
 	epoch, hasEpoch, err := sourceDateEpoch()
 	if err != nil {
 		return o, err
@@ -142,3 +139,21 @@ func inputs(args []string) []pack.Input {
 	}
 	return out
 }
+
+// parseAnnotations parses KEY=VALUE flags.
+func parseAnnotations(kvs []string) (map[string]string, error) {
+	var out map[string]string
+	for _, a := range kvs {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok || k == "" {
+			return nil, usagef("--annotation %q: want KEY=VALUE", a)
+		}
+		if out == nil {
+			out = map[string]string{}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/oci-pack/oci-pack/layout"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:  "copy",
+		args:  "SRC:REF DST[:TAG]",
+		short: "copy an artifact's graph (with its referrers) between layouts, skipping blobs DST already has",
+		long: `oci-pack copy models:llama-3-8b offline            # tag llama-3-8b in offline
+oci-pack copy models@sha256:0123… offline:v1
+oci-pack copy models:v1 offline:v1 --no-referrers`,
+		minArgs: 2, maxArgs: 2,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			noRef := fs.Bool("no-referrers", false, "do not copy artifacts that refer to it")
+			force := fs.Bool("force", false, "move the destination tag if it already names another artifact")
+			return func(e *env, args []string) error {
+				src, err := layout.ParseRef(args[0])
+				if err != nil {
+					return usagef("%v", err)
+				}
+				if src.Tag == "" && src.Digest == "" {
+					return usagef("copy needs SRC:TAG or SRC@DIGEST, got %q", args[0])
+				}
+				dst, err := layout.ParseRef(args[1])
+				if err != nil {
+					return usagef("%v", err)
+				}
+				if dst.Digest != "" {
+					return usagef("the destination takes a tag, not a digest: %q", args[1])
+				}
+				if dst.Tag == "" {
+					dst.Tag = src.Tag
+				}
+				policy := layout.ConflictFail
+				if *force {
+					policy = layout.ConflictOverwrite
+				}
+				return runCopy(e, src, dst, !*noRef, policy)
+			}
+		},
+	})
+}
+
+func runCopy(e *env, src, dst layout.Ref, referrers bool, policy layout.Conflict) error {
+	sl, err := e.open(src.Layout, layout.ReadOnly, false)
+	if err != nil {
+		return err
+	}
+	defer sl.Close()
+	dl, err := e.open(dst.Layout, layout.ReadWrite, true)
+	if err != nil {
+		return err
+	}
+	defer dl.Close()
+	root, err := sl.Resolve(e.ctx, src)
+	if err != nil {
+		return err
+	}
+	res, err := layout.CopyGraph(e.ctx, sl, dl, root, layout.CopyOptions{Referrers: referrers, Jobs: e.g.jobs})
+	if err != nil {
+		return err
+	}
+	var ch layout.TagChange
+	err = dl.UpdateIndex(e.ctx, func(idx *ocispec.Index) error {
+		for _, r := range res.Referrers {
+			layout.AddUntagged(idx, r)
+		}
+		if dst.Tag == "" {
+			layout.AddUntagged(idx, root)
+			return nil
+		}
+		var err error
+		ch, err = layout.SetTag(idx, dst.Tag, root, policy)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if ch.Old != "" && ch.Old != ch.New {
+		e.infof("moved tag %s from %s", dst.Tag, ch.Old)
+	}
+	e.infof("copied %s: %d blob(s) (%s) copied, %d (%s) already present, %d referrer(s)",
+		root.Digest, res.Copied, humanBytes(res.CopiedBytes), res.Reused, humanBytes(res.ReusedBytes), len(res.Referrers))
+	if e.json() {
+		return e.printJSON(map[string]any{"digest": root.Digest, "copied": res.Copied, "copiedBytes": res.CopiedBytes, "reused": res.Reused, "reusedBytes": res.ReusedBytes, "referrers": res.Referrers})
+	}
+	_, err = fmt.Fprintln(e.stdout, root.Digest)
+	return err
+}

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:  "index",
+		args:  "LAYOUT:TAG REF... [--artifact-type TYPE]",
+		short: "make an image index collecting several artifacts of the layout (a CNAB-style collection, model variants)",
+		long: `oci-pack index models:bundle model tokenizer --artifact-type application/vnd.acme.bundle.v1
+oci-pack index models:llama-all llama-3-8b llama-3-70b@sha256:0123…`,
+		minArgs: 2, maxArgs: -1,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			at := fs.String("artifact-type", "", "the index's artifactType")
+			force := fs.Bool("force", false, "move the tag if it already names another artifact")
+			var ann []string
+			fs.StringArrayVarP(&ann, "annotation", "a", nil, "index annotation KEY=VALUE (repeatable)")
+			return func(e *env, args []string) error {
+				ref, err := layout.ParseRef(args[0])
+				if err != nil {
+					return usagef("%v", err)
+				}
+				if ref.Tag == "" {
+					return usagef("index needs LAYOUT:TAG, got %q", args[0])
+				}
+				annotations, err := parseAnnotations(ann)
+				if err != nil {
+					return err
+				}
+				l, err := e.open(ref.Layout, layout.ReadWrite, false)
+				if err != nil {
+					return err
+				}
+				defer l.Close()
+				idx := ocispec.Index{Versioned: specsVersioned(), MediaType: ocispec.MediaTypeImageIndex, ArtifactType: *at, Annotations: annotations}
+				for _, a := range args[1:] {
+					r, err := refArg(ref.Layout, a)
+					if err != nil {
+						return err
+					}
+					d, err := l.Resolve(e.ctx, r)
+					if err != nil {
+						return err
+					}
+					// Members are named by their tag (or digest) so extract
+					// can give each its own directory.
+					d.Annotations = map[string]string{ocispec.AnnotationTitle: r.Name()}
+					idx.Manifests = append(idx.Manifests, d)
+				}
+				b, err := json.Marshal(idx)
+				if err != nil {
+					return err
+				}
+				res, err := l.Blobs().Put(e.ctx, bytesReader(b), ocispec.Descriptor{})
+				if err != nil {
+					return err
+				}
+				desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: res.Descriptor.Digest, Size: res.Descriptor.Size, ArtifactType: *at}
+				policy := layout.ConflictFail
+				if *force {
+					policy = layout.ConflictOverwrite
+				}
+				if _, err := l.Tag(e.ctx, ref.Tag, desc, policy); err != nil {
+					return err
+				}
+				if e.json() {
+					return e.printJSON(desc)
+				}
+				_, err = fmt.Fprintln(e.stdout, desc.Digest)
+				return err
+			}
+		},
+	})
+}
+
+func specsVersioned() specs.Versioned { return specs.Versioned{SchemaVersion: 2} }

@@ -1,0 +1,95 @@
+package layout
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/oci-pack/oci-pack/cas"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+)
+
+// CopyOptions tune CopyGraph.
+type CopyOptions struct {
+	// Referrers also copies every manifest whose subject is in the graph.
+	Referrers bool
+	Jobs      int
+}
+
+// CopyResult says what CopyGraph did.
+type CopyResult struct {
+	Copied, Reused           int
+	CopiedBytes, ReusedBytes int64
+	// Referrers are the referrer manifests copied (to list in dst's index).
+	Referrers []ocispec.Descriptor
+}
+
+// CopyGraph copies the graph of root (and, with Referrers, the manifests
+// that refer to it) from src into dst, blob by blob, each verified against
+// its digest as it lands; blobs dst already has are skipped. It does not
+// touch dst's index.json: the caller tags root and lists the referrers,
+// after every blob is in place.
+func CopyGraph(ctx context.Context, src, dst *Layout, root ocispec.Descriptor, o CopyOptions) (*CopyResult, error) {
+	var nodes []ocispec.Descriptor
+	res := &CopyResult{}
+	err := src.Walk(ctx, []Node{{Descriptor: root, Role: "root"}}, WalkOptions{Referrers: o.Referrers}, func(n *Node) error {
+		nodes = append(nodes, n.Descriptor)
+		if n.Role == "referrer" {
+			res.Referrers = append(res.Referrers, n.Descriptor)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(o.Jobs, 1))
+	for _, d := range nodes {
+		g.Go(func() error {
+			reused, err := copyBlob(gctx, src.Blobs(), dst.Blobs(), d)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if reused {
+				res.Reused++
+				res.ReusedBytes += d.Size
+			} else {
+				res.Copied++
+				res.CopiedBytes += d.Size
+			}
+			return nil
+		})
+	}
+	return res, g.Wait()
+}
+
+func copyBlob(ctx context.Context, src, dst *cas.Store, d ocispec.Descriptor) (bool, error) {
+	if ok, err := dst.Has(ctx, d); err != nil {
+		return false, err
+	} else if ok {
+		return true, nil
+	}
+	rc, err := src.Open(ctx, d.Digest)
+	if err != nil {
+		return false, fmt.Errorf("copy %s: %w", d.Digest, err)
+	}
+	defer rc.Close()
+	w, err := dst.Writer(ctx, ocispec.Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size})
+	if err != nil {
+		return false, err
+	}
+	if _, err := io.CopyBuffer(w, rc, make([]byte, 1<<20)); err != nil {
+		w.Abort()
+		return false, fmt.Errorf("copy %s: %w", d.Digest, err)
+	}
+	r, err := w.Commit(ctx)
+	if err != nil {
+		return false, fmt.Errorf("copy %s: %w", d.Digest, err)
+	}
+	return r.Reused, nil
+}
