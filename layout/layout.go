@@ -89,7 +89,12 @@ func Init(dir string) error {
 		return fmt.Errorf("read %s: %w", dir, err)
 	}
 	for _, e := range entries {
-		if e.Name() != PrivateDir {
+		// What a concurrent (or interrupted) Init creates does not count.
+		switch e.Name() {
+		case PrivateDir, BlobsDir, IndexFile:
+		case LayoutFile:
+			return checkLayoutFile(r, dir)
+		default:
 			return fmt.Errorf("refusing to initialise %s: directory is not empty and has no %s: %w", dir, LayoutFile, ErrNotLayout)
 		}
 	}
