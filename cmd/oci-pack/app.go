@@ -25,6 +25,8 @@ type command struct {
 	setup func(fs *pflag.FlagSet) func(e *env, args []string) error
 	// minArgs/maxArgs bound the positional arguments (maxArgs < 0: any).
 	minArgs, maxArgs int
+	// hidden commands are left out of help and completion.
+	hidden bool
 }
 
 var commands = map[string]*command{}
@@ -164,8 +166,8 @@ func printOverview(w io.Writer) {
 	fmt.Fprintln(w, "Usage: oci-pack COMMAND [ARGS] [FLAGS]")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
-	for _, n := range commandNames() {
-		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].short)
+	for _, c := range visibleCommands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.short)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "References: LAYOUT is a directory; LAYOUT:TAG names a tag; LAYOUT@sha256:... a digest.")
