@@ -8,6 +8,7 @@ import (
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/archive"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
 	"github.com/oci-pack/oci-pack/pack"
 )
@@ -33,6 +34,7 @@ var integrityErrors = []error{
 	cas.ErrDigestMismatch, cas.ErrSizeMismatch, cas.ErrInvalidDigest, cas.ErrNotRegular,
 	layout.ErrCorrupt, layout.ErrMissingBlob, strictjson.ErrInvalid, strictjson.ErrTooLarge,
 	compress.ErrTooLarge, errIntegrity,
+	archive.ErrInvalid, archive.ErrTruncated, archive.ErrChecksum, archive.ErrTooLarge,
 }
 
 // errIntegrity lets commands mark other integrity failures.

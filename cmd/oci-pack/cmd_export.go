@@ -1,0 +1,233 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/oci-pack/oci-pack/compress"
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/archive"
+	"github.com/opencontainers/go-digest"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:  "export",
+		args:  "LAYOUT[:REF]... -o FILE|-",
+		short: "write the layout, or the named refs' graphs with their referrers, as a tarball (index.json last)",
+		long: `oci-pack export models -o all.tar
+oci-pack export models:llama-3-8b models:mistral-7b -o two.tar
+oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB   # llama.tar.000, .001, … and llama.tar.sha256
+oci-pack export models:llama-3-8b --exclude-from site-receipt.json -o delta.tar
+oci-pack export models:llama-3-8b --compression zstd -o llama.tar.zst
+oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models`,
+		minArgs: 1, maxArgs: -1,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			out := fs.StringP("output", "o", "", "archive file, or - for stdout (required)")
+			split := fs.String("split-size", "", "write FILE.000, FILE.001, … of at most SIZE bytes each (4GiB, 100MiB, 4G, 1000000; 4GiB gives volumes of 4 GiB - 1, the FAT32 limit)")
+			exclude := fs.String("exclude-from", "", "receipt of the receiving site (oci-pack receipt): leave out the blobs it holds, except manifests and indexes")
+			comp := fs.String("compression", "none", "compress the whole archive: none, gzip or zstd")
+			level := fs.Int("level", 0, "compression level (zstd 1..22, default 3; gzip 1..9, default 6, or -2 for Huffman-only)")
+			allowMissing := fs.Bool("allow-missing", false, "leave out referenced blobs the layout lacks instead of failing")
+			return func(e *env, args []string) error {
+				dir, refs, err := exportRefs(args)
+				if err != nil {
+					return err
+				}
+				if *out == "" {
+					return usagef("-o FILE or -o - is required")
+				}
+				alg, err := compress.Parse(*comp)
+				if err != nil {
+					return usagef("--compression: %v", err)
+				}
+				if err := alg.CheckLevel(*level); err != nil {
+					return usagef("--level: %v", err)
+				}
+				var splitSize int64
+				if *split != "" {
+					if splitSize, err = parseSize(*split); err != nil || splitSize < 1<<20 {
+						return usagef("--split-size %q: want a size of at least 1MiB, like 4GiB, 100MiB or 4G", *split)
+					}
+					if splitSize == 4<<30 {
+						splitSize-- // FAT32's largest file
+					}
+					if *out == "-" {
+						return usagef("--split-size needs -o FILE, not stdout")
+					}
+				}
+				if *out == "-" && e.json() {
+					return usagef("--format json needs -o FILE: stdout carries the archive")
+				}
+				o := archive.ExportOptions{Refs: refs, AllowMissing: *allowMissing}
+				if *exclude != "" {
+					if o.Exclude, err = loadReceipt(*exclude); err != nil {
+						return err
+					}
+				}
+				l, err := e.open(dir, layout.ReadOnly, false)
+				if err != nil {
+					return err
+				}
+				defer l.Close()
+				return runExport(e, l, *out, splitSize, alg, *level, o)
+			}
+		},
+	})
+}
+
+// exportRefs splits the arguments into the layout and the refs to export
+// (none: the whole layout). All must name the same layout.
+func exportRefs(args []string) (string, []layout.Ref, error) {
+	var dir string
+	var refs []layout.Ref
+	whole := false
+	for _, a := range args {
+		r, err := layout.ParseRef(a)
+		if err != nil {
+			return "", nil, usagef("%v", err)
+		}
+		if dir == "" {
+			dir = r.Layout
+		} else if filepath.Clean(r.Layout) != filepath.Clean(dir) {
+			return "", nil, usagef("all references must name the same layout: %q and %q", dir, r.Layout)
+		}
+		if r.Tag == "" && r.Digest == "" {
+			whole = true
+		} else {
+			refs = append(refs, r)
+		}
+	}
+	if whole && len(refs) > 0 {
+		return "", nil, usagef("give either LAYOUT (everything) or LAYOUT:REF..., not both")
+	}
+	return dir, refs, nil
+}
+
+func loadReceipt(path string) (map[digest.Digest]bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := archive.ReadReceipt(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r.Set(), nil
+}
+
+// runExport writes the archive to out ("-": stdout) and reports it.
+func runExport(e *env, l *layout.Layout, out string, split int64, alg compress.Algorithm, level int, o archive.ExportOptions) error {
+	var sink io.Writer
+	var vols *archive.VolumeWriter
+	if out == "-" {
+		if stderrIsTerminal(e.stdout) {
+			return usagef("refusing to write an archive to a terminal; redirect stdout or use -o FILE")
+		}
+		sink = e.stdout
+	} else {
+		var err error
+		if vols, err = archive.CreateVolumes(out, split); err != nil {
+			return err
+		}
+		sink = vols
+	}
+	prog, wait := e.progress()
+	o.Progress = prog
+	res, err := exportTo(e, l, sink, alg, level, o)
+	wait()
+	var written []archive.Volume
+	if err == nil && vols != nil {
+		written, err = vols.Commit()
+	}
+	if err != nil {
+		if vols != nil {
+			vols.Abort()
+		}
+		return err
+	}
+	reportExport(e, out, res, written, alg)
+	if e.json() {
+		return e.printJSON(map[string]any{
+			"output": out, "volumes": written, "entries": res.Entries,
+			"blobs": res.Blobs, "blobBytes": res.BlobBytes, "excluded": res.Excluded, "excludedBytes": res.ExcludedBytes,
+			"missing": res.Missing, "tarBytes": res.TarBytes, "compression": alg,
+		})
+	}
+	return nil
+}
+
+// exportTo runs the export through the compressor, if any.
+func exportTo(e *env, l *layout.Layout, w io.Writer, alg compress.Algorithm, level int, o archive.ExportOptions) (*archive.ExportResult, error) {
+	if alg == compress.None {
+		return archive.Export(e.ctx, l, w, o)
+	}
+	cw, err := compress.NewWriter(w, alg, compress.Options{Level: level, Concurrency: e.g.jobs})
+	if err != nil {
+		return nil, err
+	}
+	res, err := archive.Export(e.ctx, l, cw, o)
+	if cerr := cw.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("finish %s stream: %w", alg, cerr)
+	}
+	return res, err
+}
+
+func reportExport(e *env, out string, res *archive.ExportResult, vols []archive.Volume, alg compress.Algorithm) {
+	for _, d := range res.Missing {
+		e.warnf("left out missing blob %s (--allow-missing)", d)
+	}
+	if res.Excluded > 0 {
+		e.infof("left out %d blob(s), %s, that the receipt lists", res.Excluded, humanBytes(res.ExcludedBytes))
+	}
+	where := "stdout"
+	if len(vols) == 1 {
+		where = vols[0].Path
+	} else if len(vols) > 1 {
+		where = fmt.Sprintf("%d volumes %s … %s", len(vols), vols[0].Path, vols[len(vols)-1].Path)
+	}
+	comp := ""
+	if alg != compress.None {
+		comp = ", " + string(alg) + "-compressed"
+	}
+	e.infof("exported %d index entr%s, %d blob(s), %s (tar %s%s) to %s", res.Entries, plural(res.Entries, "y", "ies"), res.Blobs, humanBytes(res.BlobBytes), humanBytes(res.TarBytes), comp, where)
+	if len(vols) > 0 {
+		e.infof("checksums in %s (sha256sum -c)", out+archive.SidecarSuffix)
+	}
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// parseSize parses a byte count: plain bytes, or a number with a unit —
+// K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024 (as GNU split
+// reads them), KB, MB, GB, TB powers of 1000.
+func parseSize(s string) (int64, error) {
+	num := strings.TrimRightFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+	unit := strings.ToUpper(strings.TrimSpace(s[len(num):]))
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	mult := map[string]int64{
+		"": 1, "B": 1,
+		"K": 1 << 10, "KIB": 1 << 10, "KB": 1e3,
+		"M": 1 << 20, "MIB": 1 << 20, "MB": 1e6,
+		"G": 1 << 30, "GIB": 1 << 30, "GB": 1e9,
+		"T": 1 << 40, "TIB": 1 << 40, "TB": 1e12,
+	}[unit]
+	if mult == 0 || n > (1<<63-1)/mult {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,32 @@
+package main
+
+import (
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/archive"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:  "receipt",
+		args:  "LAYOUT",
+		short: `print what the layout holds, {"blobs":[…],"tags":{…}}, for export --exclude-from`,
+		long: `oci-pack receipt offline > site.json
+oci-pack export models:v2 --exclude-from site.json -o delta.tar   # back at the connected site`,
+		minArgs: 1, maxArgs: 1,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			return func(e *env, args []string) error {
+				l, err := e.open(args[0], layout.ReadOnly, false)
+				if err != nil {
+					return err
+				}
+				defer l.Close()
+				r, err := archive.MakeReceipt(e.ctx, l)
+				if err != nil {
+					return err
+				}
+				return r.Encode(e.stdout)
+			}
+		},
+	})
+}

@@ -1,0 +1,209 @@
+package archive
+
+import (
+	"archive/tar"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"time"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/pack"
+	"github.com/opencontainers/go-digest"
+)
+
+// ExportOptions tune Export.
+type ExportOptions struct {
+	// Refs limits the export to these refs' graphs, with their
+	// referrers; a ref given as a tag keeps its tag. Empty: every entry
+	// of index.json.
+	Refs []layout.Ref
+	// Exclude names blobs the receiving site already holds (its
+	// receipt). They are left out, except manifests and indexes.
+	Exclude map[digest.Digest]bool
+	// AllowMissing leaves out referenced blobs the layout lacks instead
+	// of failing (the result is a sparse layout).
+	AllowMissing bool
+	// Progress, if not nil, is told about every byte of the tar stream.
+	Progress pack.Progress
+}
+
+// ExportResult describes a finished export.
+type ExportResult struct {
+	Entries       int             // index.json entries (tags and untagged)
+	Blobs         int             // blobs written
+	BlobBytes     int64           // their bytes
+	Excluded      int             // blobs left out by Exclude
+	ExcludedBytes int64           // their bytes
+	Missing       []digest.Digest // blobs left out by AllowMissing
+	TarBytes      int64           // bytes of the tar stream (before any compression)
+}
+
+// layoutFile is the oci-layout every export carries.
+var layoutFile = []byte(`{"imageLayoutVersion":"` + layout.LayoutVersion + `"}`)
+
+// Export writes a PAX tar of the layout (or of o.Refs' graphs) to w:
+// oci-layout, the blobs directories, every blob (manifests and indexes,
+// then configs, then layers, each group in digest order), and index.json
+// last, the commit marker. Header fields are fixed (uid/gid 0, no user or
+// group names, mtime 0, mode 0644/0755), so the same input gives the same
+// bytes. Every blob is re-hashed as it is copied and the export fails on
+// the first byte that does not match; w then holds a tar without
+// index.json or end-of-archive marker, which Import rejects. Export never
+// closes w.
+func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions) (*ExportResult, error) {
+	p, err := plan(ctx, l, o)
+	if err != nil {
+		return nil, err
+	}
+	idx := mustMarshal(p.index)
+	res := &ExportResult{Entries: len(p.index.Manifests), Excluded: p.excluded, ExcludedBytes: p.excludedBytes, Missing: p.missing}
+	cw := &countingWriter{w: w}
+	if o.Progress != nil {
+		tr := o.Progress.Track("export", p.tarSize(len(idx)))
+		cw.progress = tr
+		defer func() { tr.Done(err) }()
+	}
+	tw := tar.NewWriter(cw)
+	if err = writeFile(tw, layout.LayoutFile, layoutFile); err != nil {
+		return nil, err
+	}
+	for _, dir := range p.dirs() {
+		if err = tw.WriteHeader(header(tar.TypeDir, dir, 0)); err != nil {
+			return nil, fmt.Errorf("write archive entry %q: %w", dir, err)
+		}
+	}
+	buf := make([]byte, copyBufferSize)
+	for _, b := range p.blobs {
+		if err = writeBlob(ctx, l, tw, b, buf); err != nil {
+			return nil, err
+		}
+		res.Blobs++
+		res.BlobBytes += b.desc.Size
+	}
+	if err = writeFile(tw, layout.IndexFile, idx); err != nil {
+		return nil, err
+	}
+	if err = tw.Close(); err != nil {
+		return nil, fmt.Errorf("finish archive: %w", err)
+	}
+	res.TarBytes = cw.n
+	return res, nil
+}
+
+// writeBlob copies one blob into the archive, hashing it on the way.
+func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned, buf []byte) error {
+	name, err := cas.BlobPath(b.desc.Digest)
+	if err != nil {
+		return err
+	}
+	rc, err := l.Blobs().OpenVerified(ctx, b.desc)
+	if err != nil {
+		return fmt.Errorf("export %s (%s): %w", b.desc.Digest, b.where, err)
+	}
+	defer rc.Close()
+	if err := tw.WriteHeader(header(tar.TypeReg, name, b.desc.Size)); err != nil {
+		return fmt.Errorf("write archive entry %q: %w", name, err)
+	}
+	if _, err := io.CopyBuffer(tw, ctxReader{ctx, rc}, buf); err != nil {
+		return fmt.Errorf("export %s (%s): %w", b.desc.Digest, b.where, err)
+	}
+	return nil
+}
+
+func writeFile(tw *tar.Writer, name string, content []byte) error {
+	if err := tw.WriteHeader(header(tar.TypeReg, name, int64(len(content)))); err != nil {
+		return fmt.Errorf("write archive entry %q: %w", name, err)
+	}
+	if _, err := tw.Write(content); err != nil {
+		return fmt.Errorf("write archive entry %q: %w", name, err)
+	}
+	return nil
+}
+
+// header is the one place archive headers are made: everything that could
+// vary between machines or runs is fixed.
+func header(typ byte, name string, size int64) *tar.Header {
+	mode := int64(0o644)
+	if typ == tar.TypeDir {
+		mode = 0o755
+	}
+	return &tar.Header{
+		Typeflag: typ,
+		Name:     name,
+		Size:     size,
+		Mode:     mode,
+		ModTime:  time.Unix(0, 0),
+		Format:   tar.FormatPAX,
+	}
+}
+
+// dirs lists the directory entries: blobs/ and blobs/<alg>/ for every
+// algorithm used, sorted.
+func (p *exportPlan) dirs() []string {
+	algs := map[string]bool{}
+	for _, b := range p.blobs {
+		algs[b.desc.Digest.Algorithm().String()] = true
+	}
+	out := []string{layout.BlobsDir + "/"}
+	for a := range algs {
+		out = append(out, layout.BlobsDir+"/"+a+"/")
+	}
+	sort.Strings(out[1:])
+	return out
+}
+
+// tarSize is the size of the tar stream the plan writes, for progress.
+// Headers needing PAX records (blobs of 8 GiB and more) make it a little
+// larger.
+func (p *exportPlan) tarSize(indexSize int) int64 {
+	n := int64(2*blockSize) + padded(int64(len(layoutFile))) + padded(int64(indexSize)) + 2*blockSize
+	n += int64(len(p.dirs())) * blockSize
+	for _, b := range p.blobs {
+		n += blockSize + padded(b.desc.Size)
+	}
+	return n
+}
+
+// padded rounds n up to whole tar blocks.
+func padded(n int64) int64 { return (n + blockSize - 1) / blockSize * blockSize }
+
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only plain structs of strings and numbers are marshalled
+	}
+	return b
+}
+
+// countingWriter counts bytes and reports them to a progress tracker.
+type countingWriter struct {
+	w        io.Writer
+	n        int64
+	progress pack.Tracker
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	if c.progress != nil {
+		c.progress.Add(int64(n))
+	}
+	return n, err
+}
+
+// ctxReader stops a copy when ctx is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}

@@ -1,0 +1,83 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// checkGraph requires every blob reachable from idx (the archive's
+// index.json) to be in l — imported just now or held before, as a delta
+// export relies on — as a regular file of the size its descriptor gives,
+// and every manifest and index among them to parse. Unlike layout.Walk it
+// does not stop at the first missing blob: the error names every one.
+func checkGraph(ctx context.Context, l *layout.Layout, idx *ocispec.Index) error {
+	var bad problems
+	visited := map[digest.Digest]bool{}
+	var visit func(n *layout.Node, depth int) error
+	visit = func(n *layout.Node, depth int) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d := n.Descriptor
+		if visited[d.Digest] {
+			return nil
+		}
+		visited[d.Digest] = true
+		if depth > layout.MaxDepth {
+			bad = append(bad, fmt.Errorf("%s %s: graph deeper than %d: %w", n.Path(), d.Digest, layout.MaxDepth, layout.ErrCorrupt))
+			return nil
+		}
+		info, err := l.Blobs().Stat(ctx, d.Digest)
+		switch {
+		case errors.Is(err, cas.ErrNotFound):
+			bad = append(bad, fmt.Errorf("missing blob %s (%s): in neither the archive nor the layout: %w", d.Digest, n.Path(), layout.ErrMissingBlob))
+			return nil
+		case err != nil:
+			bad = append(bad, fmt.Errorf("%s (%s): %w", d.Digest, n.Path(), err))
+			return nil
+		case info.Size != d.Size:
+			bad = append(bad, fmt.Errorf("%s %s: size %d in descriptor, blob is %d: %w", n.Path(), d.Digest, d.Size, info.Size, cas.ErrSizeMismatch))
+			return nil
+		case !layout.IsDocument(d):
+			return nil
+		}
+		doc, err := l.ReadDocument(ctx, d)
+		if err != nil {
+			bad = append(bad, fmt.Errorf("%s: %w", n.Path(), err))
+			return nil
+		}
+		for i, c := range doc.Children() {
+			if err := visit(&layout.Node{Descriptor: c, Parent: n, Role: childRole(doc, i)}, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	roots := layout.RootsOf(idx)
+	for i := range roots {
+		if err := visit(&roots[i], 0); err != nil {
+			return err
+		}
+	}
+	if err := bad.err(); err != nil {
+		return fmt.Errorf("archive incomplete: %w", err)
+	}
+	return nil
+}
+
+// childRole names a document's i-th child as layout.Walk does.
+func childRole(doc *layout.Document, i int) string {
+	switch {
+	case doc.IsIndex():
+		return fmt.Sprintf("manifest %d", i)
+	case i == 0:
+		return "config"
+	}
+	return fmt.Sprintf("layer %d", i-1)
+}

@@ -1,0 +1,148 @@
+package archive
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/oci-pack/oci-pack/compress"
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/pack"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// ImportOptions tune Import.
+type ImportOptions struct {
+	// Conflict says what happens to a tag the layout already has on
+	// another digest; the default fails the whole import.
+	Conflict layout.Conflict
+	// MaxBytes bounds the decompressed archive, not counting entries of
+	// blobs the layout already holds. 0: the free space of the layout's
+	// file system minus FreeSpaceReserve.
+	MaxBytes int64
+	// Size is the input's size in bytes, for progress (<= 0: unknown).
+	Size int64
+	// Progress, if not nil, is told about every input byte read.
+	Progress pack.Progress
+	// Verify, if not nil, runs after the last input byte was read and
+	// before any tag changes; the CLI checks the volumes' sidecar here.
+	Verify func() error
+}
+
+// ImportResult describes a finished import.
+type ImportResult struct {
+	Compression   compress.Algorithm
+	Imported      int   // blobs written
+	ImportedBytes int64 // their bytes
+	Reused        int   // blobs the layout already held (skipped)
+	ReusedBytes   int64 // their bytes: what a re-run after an interruption saves
+	Tags          []layout.TagChange
+	Untagged      int // untagged index entries added
+}
+
+// Import reads an archive — oci-pack's export, skopeo's oci-archive or a
+// tar of any layout, optionally gzip- or zstd-compressed as a whole — from
+// r to its end and merges it into l.
+//
+// Each blob entry is staged in l and committed only once its bytes match
+// the digest its name gives; blobs l already holds are skipped. The
+// archive's index.json and oci-layout are kept in memory. Tags change only
+// after the stream ended with a proper end-of-archive marker, o.Verify
+// passed, every blob reachable from the archive's index.json is present
+// in l with the right size, and every manifest and index there parses;
+// then in one index.json update, under o.Conflict. On any error index.json
+// is untouched; blobs already committed stay (verified, harmless, and
+// what lets a re-run resume; gc removes them if unreferenced).
+func Import(ctx context.Context, l *layout.Layout, r io.Reader, o ImportOptions) (res *ImportResult, err error) {
+	limit, why, err := budget(l.Dir(), o.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	in := &inputReader{r: r}
+	if o.Progress != nil {
+		tr := o.Progress.Track("import", o.Size)
+		in.progress = tr
+		defer func() { tr.Done(err) }()
+	}
+	br := bufio.NewReaderSize(in, copyBufferSize)
+	head, _ := br.Peek(4) // short or failed: sniffs as none, and tar reports it
+	alg := compress.Sniff(head)
+	rc, err := compress.NewReader(br, alg, -1) // bounded by tarStream
+	if err != nil {
+		return nil, fmt.Errorf("%s archive: %v: %w", alg, err, ErrInvalid)
+	}
+	dec := &decoder{alg: alg, rc: rc}
+	defer dec.Close()
+	im := &importer{
+		l:    l,
+		s:    &tarStream{ctx: ctx, r: dec, limit: limit, budget: why},
+		res:  &ImportResult{Compression: alg},
+		seen: map[string]string{},
+		buf:  make([]byte, copyBufferSize),
+	}
+	if err := im.read(ctx); err != nil {
+		return nil, err
+	}
+	if o.Verify != nil {
+		if err := o.Verify(); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkGraph(ctx, l, im.index); err != nil {
+		return nil, err
+	}
+	if err := mergeIndex(ctx, l, im.index, o.Conflict, im.res); err != nil {
+		return nil, err
+	}
+	return im.res, nil
+}
+
+// mergeIndex applies the archive's index.json entries to l in one update:
+// tags under policy, untagged entries added unless listed.
+func mergeIndex(ctx context.Context, l *layout.Layout, src *ocispec.Index, policy layout.Conflict, res *ImportResult) error {
+	return l.UpdateIndex(ctx, func(idx *ocispec.Index) error {
+		res.Tags, res.Untagged = nil, 0
+		for _, d := range src.Manifests {
+			name, tagged := d.Annotations[ocispec.AnnotationRefName]
+			if !tagged {
+				n := len(idx.Manifests)
+				layout.AddUntagged(idx, d)
+				res.Untagged += len(idx.Manifests) - n
+				continue
+			}
+			ch, err := layout.SetTag(idx, name, d, policy)
+			if err != nil {
+				return err
+			}
+			res.Tags = append(res.Tags, ch)
+		}
+		return nil
+	})
+}
+
+// inputReader is the raw input: it reports progress and marks the
+// input's own read errors so they are not mistaken for corruption.
+type inputReader struct {
+	r        io.Reader
+	progress pack.Tracker
+}
+
+func (i *inputReader) Read(p []byte) (int, error) {
+	n, err := i.r.Read(p)
+	if i.progress != nil {
+		i.progress.Add(int64(n))
+	}
+	if err != nil && err != io.EOF && !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrTruncated) {
+		err = &inputError{err}
+	}
+	return n, err
+}
+
+// inputError is a read error of the input itself (an I/O error, not a
+// property of the archive).
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return "read archive: " + e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }

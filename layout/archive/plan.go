@@ -1,0 +1,137 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Blob classes, in archive order: documents first so a reader meets the
+// graph before the bulk, configs next, layers last.
+const (
+	classDocument = iota
+	classConfig
+	classLayer
+)
+
+// planned is one blob an export will write.
+type planned struct {
+	desc  ocispec.Descriptor
+	class int
+	where string // "layer 1 of v1", for messages
+}
+
+// exportPlan is everything an export writes, worked out before the first
+// byte so that every missing or wrong blob is reported at once and a
+// failed plan leaves no output behind.
+type exportPlan struct {
+	index         ocispec.Index // the archive's index.json
+	blobs         []planned     // in archive order
+	excluded      int
+	excludedBytes int64
+	missing       []digest.Digest // left out under AllowMissing
+}
+
+// plan walks the graphs to export. With no refs it exports every entry of
+// index.json as it is; with refs, each ref (tagged if it was given as a
+// tag) and, untagged, every referrer found below them.
+func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, error) {
+	idx, err := l.Index(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &exportPlan{index: ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}}
+	p.index.SchemaVersion = 2
+	var roots []layout.Node
+	if len(o.Refs) == 0 {
+		p.index.Manifests = append(p.index.Manifests, idx.Manifests...)
+		roots = layout.RootsOf(idx)
+	}
+	for _, r := range o.Refs {
+		d, err := l.Resolve(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		p.index.Manifests = appendEntry(p.index.Manifests, d)
+		roots = append(roots, layout.Node{Descriptor: d, Role: r.Name()})
+	}
+	seen := map[digest.Digest]bool{}
+	var bad problems
+	err = l.Walk(ctx, roots, layout.WalkOptions{Referrers: len(o.Refs) > 0, Seen: seen}, func(n *layout.Node) error {
+		d := n.Descriptor
+		if n.Role == "referrer" {
+			p.index.Manifests = appendEntry(p.index.Manifests, ocispec.Descriptor{
+				MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, ArtifactType: d.ArtifactType,
+			})
+		}
+		if n.Doc != nil { // read and verified by Walk
+			p.blobs = append(p.blobs, planned{desc: d, class: classDocument, where: n.Path()})
+			return nil
+		}
+		if o.Exclude[d.Digest] {
+			p.excluded++
+			p.excludedBytes += d.Size
+			return nil
+		}
+		info, err := l.Blobs().Stat(ctx, d.Digest)
+		switch {
+		case errors.Is(err, cas.ErrNotFound) && o.AllowMissing:
+			p.missing = append(p.missing, d.Digest)
+			return nil
+		case errors.Is(err, cas.ErrNotFound):
+			bad = append(bad, fmt.Errorf("missing blob %s (%s): %w", d.Digest, n.Path(), layout.ErrMissingBlob))
+			return nil
+		case err != nil:
+			bad = append(bad, fmt.Errorf("%s (%s): %w", d.Digest, n.Path(), err))
+			return nil
+		case info.Size != d.Size:
+			bad = append(bad, fmt.Errorf("%s %s: size %d in manifest, blob is %d: %w", n.Path(), d.Digest, d.Size, info.Size, cas.ErrSizeMismatch))
+			return nil
+		}
+		class := classLayer
+		if n.Role == "config" {
+			class = classConfig
+		}
+		p.blobs = append(p.blobs, planned{desc: d, class: class, where: n.Path()})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := bad.err(); err != nil {
+		return nil, fmt.Errorf("cannot export %s: %w", l.Dir(), err)
+	}
+	// oci-layout, index.json, blobs/ and one directory per algorithm.
+	if n := len(p.blobs) + 4; n > MaxEntries {
+		return nil, fmt.Errorf("export of %s would hold %d entries, more than the %d an import accepts: %w", l.Dir(), n, MaxEntries, ErrTooLarge)
+	}
+	sort.Slice(p.blobs, func(i, j int) bool {
+		a, b := p.blobs[i], p.blobs[j]
+		if a.class != b.class {
+			return a.class < b.class
+		}
+		return a.desc.Digest < b.desc.Digest
+	})
+	if _, err := layout.ParseIndex(mustMarshal(p.index)); err != nil {
+		return nil, fmt.Errorf("export index.json: %w", err)
+	}
+	return p, nil
+}
+
+// appendEntry adds d to an index's manifests unless it is already there:
+// a tagged d under the same tag, an untagged d under any.
+func appendEntry(list []ocispec.Descriptor, d ocispec.Descriptor) []ocispec.Descriptor {
+	tag := d.Annotations[ocispec.AnnotationRefName]
+	for _, e := range list {
+		if e.Digest == d.Digest && (tag == "" || e.Annotations[ocispec.AnnotationRefName] == tag) {
+			return list
+		}
+	}
+	return append(list, d)
+}

@@ -1,0 +1,140 @@
+package archive
+
+import (
+	"archive/tar"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/opencontainers/go-digest"
+)
+
+// entryKind says what an archive entry is to an import.
+type entryKind int
+
+const (
+	kindSkip       entryKind = iota // a directory, or another tool's scratch file
+	kindLayoutFile                  // oci-layout
+	kindIndex                       // index.json
+	kindBlob                        // blobs/<alg>/<encoded>
+)
+
+// entry is a checked archive entry. Its name is only ever compared and
+// printed, never used as a host path (RELIABILITY I7).
+type entry struct {
+	kind   entryKind
+	name   string        // cleaned: "./blobs//sha256/x" is "blobs/sha256/x"
+	digest digest.Digest // kindBlob only
+}
+
+// skippedDirs are top-level directories that layouts written by other
+// tools contain but that are not part of the image layout: oras-go's
+// content/oci store keeps partial downloads in ingest/, and oci-pack keeps
+// its locks and staging in .oci-pack/. A `tar -cf` of such a layout
+// carries them; their files are read and discarded, never written.
+var skippedDirs = map[string]bool{"ingest": true, layout.PrivateDir: true}
+
+// checkEntry validates hdr's name and type against the layout shape and
+// says what the entry is. Rejected: empty, absolute, backslashed or
+// NUL-bearing names, any ".." component, anything outside oci-layout,
+// index.json, blobs/<alg>/<digest> (and the skipped scratch directories),
+// and every type but regular file and directory where each belongs.
+func checkEntry(hdr *tar.Header) (entry, error) {
+	raw := hdr.Name
+	switch {
+	case raw == "":
+		return entry{}, fmt.Errorf("archive entry with an empty name: %w", ErrInvalid)
+	case strings.ContainsAny(raw, "\\\x00"):
+		return entry{}, fmt.Errorf("archive entry %q: backslash or NUL in name: %w", raw, ErrInvalid)
+	case strings.HasPrefix(raw, "/"):
+		return entry{}, fmt.Errorf("archive entry %q: absolute path: %w", raw, ErrInvalid)
+	}
+	for _, c := range strings.Split(raw, "/") {
+		if c == ".." {
+			return entry{}, fmt.Errorf("archive entry %q: path traversal (\"..\"): %w", raw, ErrInvalid)
+		}
+	}
+	if hdr.Typeflag == tar.TypeGNUSparse || hasSparseRecords(hdr) {
+		return entry{}, fmt.Errorf("unsupported entry type sparse file for %q: %w", raw, ErrInvalid)
+	}
+	name := path.Clean(raw)
+	parts := strings.Split(name, "/")
+	e := entry{name: name}
+	isDir := hdr.Typeflag == tar.TypeDir
+	switch {
+	case name == ".":
+		return e, wantType(hdr, tar.TypeDir)
+	case name == layout.LayoutFile:
+		e.kind = kindLayoutFile
+		return e, wantType(hdr, tar.TypeReg)
+	case name == layout.IndexFile:
+		e.kind = kindIndex
+		return e, wantType(hdr, tar.TypeReg)
+	case skippedDirs[parts[0]]:
+		if isDir || hdr.Typeflag == tar.TypeReg {
+			return e, nil
+		}
+		return e, wantType(hdr, tar.TypeReg)
+	case parts[0] != layout.BlobsDir || len(parts) > 3:
+		return e, fmt.Errorf("archive entry %q is outside the OCI layout shape (oci-layout, index.json, blobs/<alg>/<digest>): %w", raw, ErrInvalid)
+	case len(parts) == 1:
+		return e, wantType(hdr, tar.TypeDir)
+	case len(parts) == 2:
+		if !digest.Algorithm(parts[1]).Available() {
+			return e, fmt.Errorf("archive entry %q: unsupported digest algorithm %q: %w", raw, parts[1], ErrInvalid)
+		}
+		return e, wantType(hdr, tar.TypeDir)
+	}
+	d := digest.NewDigestFromEncoded(digest.Algorithm(parts[1]), parts[2])
+	if err := cas.Validate(d); err != nil {
+		return e, fmt.Errorf("archive entry %q: %v: %w", raw, err, ErrInvalid)
+	}
+	e.kind, e.digest = kindBlob, d
+	return e, wantType(hdr, tar.TypeReg)
+}
+
+// wantType fails unless hdr is of type want.
+func wantType(hdr *tar.Header, want byte) error {
+	if hdr.Typeflag == want {
+		return nil
+	}
+	return fmt.Errorf("unsupported entry type %s for %q (expected %s): %w", typeName(hdr.Typeflag), hdr.Name, typeName(want), ErrInvalid)
+}
+
+func hasSparseRecords(hdr *tar.Header) bool {
+	for k := range hdr.PAXRecords {
+		if strings.HasPrefix(k, "GNU.sparse.") {
+			return true
+		}
+	}
+	return false
+}
+
+// typeName names a tar type flag for messages.
+func typeName(t byte) string {
+	switch t {
+	case tar.TypeReg:
+		return "regular file"
+	case tar.TypeDir:
+		return "directory"
+	case tar.TypeSymlink:
+		return "symlink"
+	case tar.TypeLink:
+		return "hardlink"
+	case tar.TypeChar:
+		return "character device"
+	case tar.TypeBlock:
+		return "block device"
+	case tar.TypeFifo:
+		return "FIFO"
+	case tar.TypeCont:
+		return "contiguous file"
+	case tar.TypeXGlobalHeader:
+		return "PAX global header"
+	case tar.TypeGNUSparse:
+		return "sparse file"
+	}
+	return fmt.Sprintf("%q", t)
+}
