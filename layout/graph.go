@@ -2,8 +2,10 @@ package layout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/oci-pack/oci-pack/cas"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -69,6 +71,9 @@ func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(
 		visited[d.Digest] = true
 		if IsDocument(d) {
 			doc, err := l.ReadDocument(ctx, d)
+			if errors.Is(err, cas.ErrNotFound) {
+				return fmt.Errorf("%s: %w: %w", n.Path(), ErrMissingBlob, err)
+			}
 			if err != nil {
 				return fmt.Errorf("%s: %w", n.Path(), err)
 			}
