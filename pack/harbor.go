@@ -48,6 +48,7 @@ func planIcon(p string) (*layerPlan, error) {
 	return &layerPlan{
 		title:       title,
 		path:        p,
+		info:        fi,
 		mediaType:   mt,
 		size:        fi.Size(),
 		annotations: map[string]string{"org.opencontainers.image.title": title, AnnotationHarborIcon: ""},

@@ -64,6 +64,8 @@ type Options struct {
 	// Preset fills media types and config for a well-known artifact type.
 	Preset   string
 	Progress Progress
+	// NoCache re-reads every input instead of trusting the stat cache.
+	NoCache bool
 	// Warn receives non-fatal notices (excluded paths, name collisions).
 	Warn func(string)
 }
@@ -113,8 +115,15 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 		plans = append(plans, ip)
 	}
 	res := &Result{Layers: make([]Layer, len(plans))}
-	if err := buildLayers(ctx, l.Blobs(), plans, o, res); err != nil {
+	var cache *statCache
+	if !o.NoCache {
+		cache = loadStatCache(l)
+	}
+	if err := buildLayers(ctx, l, cache, plans, o, res); err != nil {
 		return nil, err
+	}
+	if err := cache.save(l); err != nil {
+		o.Warn(err.Error())
 	}
 	for i := range res.Layers {
 		res.Layers[i].Descriptor.Annotations = mergeAnnotations(plans[i].annotations, res.Layers[i].Descriptor.Annotations, ann[plans[i].title])
@@ -177,7 +186,7 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 
 // buildLayers runs the plans, up to o.Jobs at once; compressed layers share
 // the jobs as encoder concurrency.
-func buildLayers(ctx context.Context, s *cas.Store, plans []*layerPlan, o Options, res *Result) error {
+func buildLayers(ctx context.Context, l *layout.Layout, cache *statCache, plans []*layerPlan, o Options, res *Result) error {
 	compressed := 0
 	for _, p := range plans {
 		if p.alg != compress.None {
@@ -194,7 +203,7 @@ func buildLayers(ctx context.Context, s *cas.Store, plans []*layerPlan, o Option
 	for i, p := range plans {
 		g.Go(func() error {
 			tr := o.Progress.Track(p.title, p.size)
-			lay, err := p.build(gctx, s, compress.Options{Level: p.level, Concurrency: conc}, tr)
+			lay, err := p.build(gctx, l, cache, compress.Options{Level: p.level, Concurrency: conc}, tr)
 			tr.Done(err)
 			if err != nil {
 				return fmt.Errorf("layer %d (%s): %w", i, p.title, err)

@@ -18,6 +18,7 @@ import (
 type layerPlan struct {
 	title       string
 	path        string
+	info        os.FileInfo // stat at planning time: the stat cache key
 	isDir       bool
 	tarred      bool // stored as a tar (directories, compressed files)
 	mediaType   string
@@ -29,22 +30,51 @@ type layerPlan struct {
 	tarOpts     TarOptions
 }
 
-func (p *layerPlan) build(ctx context.Context, s *cas.Store, co compress.Options, tr Tracker) (Layer, error) {
-	if !p.tarred {
-		return writeRawFile(ctx, s, p.path, p.mediaType, tr)
+// build writes the layer, or finds it in the stat cache without reading
+// the input.
+func (p *layerPlan) build(ctx context.Context, l *layout.Layout, cache *statCache, co compress.Options, tr Tracker) (Layer, error) {
+	key := p.cacheKey(cache)
+	if lay, ok := cache.lookup(ctx, l, key, p.mediaType); ok {
+		tr.Add(p.size)
+		return p.annotate(lay), nil
 	}
-	lay, err := writeTarLayer(ctx, s, p.entries, p.tarOpts, p.mediaType, p.alg, co, tr)
+	var lay Layer
+	var err error
+	if p.tarred {
+		lay, err = writeTarLayer(ctx, l.Blobs(), p.entries, p.tarOpts, p.mediaType, p.alg, co, tr)
+	} else {
+		lay, err = writeRawFile(ctx, l.Blobs(), p.path, p.mediaType, tr)
+	}
 	if err != nil {
 		return Layer{}, err
 	}
-	if p.alg == compress.Gzip {
+	cache.store(key, lay)
+	return p.annotate(lay), nil
+}
+
+func (p *layerPlan) cacheKey(c *statCache) string {
+	switch {
+	case c == nil:
+		return ""
+	case p.tarred:
+		return c.dirKey(p)
+	case p.info != nil:
+		return c.fileKey(p.info)
+	}
+	return ""
+}
+
+// annotate adds what the layer's readers need beyond its plan's
+// annotations.
+func (p *layerPlan) annotate(lay Layer) Layer {
+	if p.tarred && p.alg == compress.Gzip {
 		// oras unpacks a layer on pull only from gzip; give it what it reads.
 		lay.Descriptor.Annotations = map[string]string{
 			AnnotationUnpack: "true",
 			AnnotationDigest: lay.DiffID.String(),
 		}
 	}
-	return lay, nil
+	return lay
 }
 
 // planLayers stats every input, names it, and decides its media type and
@@ -65,7 +95,7 @@ func planLayers(ctx context.Context, l *layout.Layout, inputs []Input, o Options
 		if err != nil {
 			return nil, fmt.Errorf("input %s: %w", in.Path, err)
 		}
-		p := &layerPlan{path: in.Path, isDir: fi.IsDir(), mediaType: in.MediaType}
+		p := &layerPlan{path: in.Path, isDir: fi.IsDir(), mediaType: in.MediaType, info: fi}
 		if p.title, err = titleOf(in); err != nil {
 			return nil, err
 		}

@@ -26,6 +26,7 @@ type packFlags struct {
 	icon           string
 	skipList       []string
 	preset         string
+	noCache        bool
 }
 
 func (f *packFlags) apply(fs *pflag.FlagSet) {
@@ -39,6 +40,7 @@ func (f *packFlags) apply(fs *pflag.FlagSet) {
 	fs.StringVar(&f.created, "created", "", `record org.opencontainers.image.created: RFC 3339, Unix seconds or "now" (default: SOURCE_DATE_EPOCH if set, else none)`)
 	fs.StringVar(&f.icon, "icon", "", "Harbor icon: PNG, GIF or JPEG of at most 1 MiB, added as a layer")
 	fs.StringSliceVar(&f.skipList, "skip-list", nil, "Harbor skip-list: config keys Harbor should not display (comma-separated)")
+	fs.BoolVar(&f.noCache, "no-cache", false, "re-read every input instead of reusing digests of unchanged files from the layout's stat cache")
 	fs.StringVar(&f.preset, "preset", "", "fill media types and config for a known artifact type: "+strings.Join(pack.Presets(), ", "))
 }
 
@@ -53,6 +55,7 @@ func (f *packFlags) options(e *env) (pack.Options, error) {
 		Icon:           f.icon,
 		SkipList:       f.skipList,
 		Preset:         f.preset,
+		NoCache:        f.noCache,
 		Warn:           func(s string) { e.warnf("%s", s) },
 	}
 	if f.config != "" {

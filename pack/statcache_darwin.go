@@ -1,0 +1,7 @@
+//go:build darwin
+
+package pack
+
+import "syscall"
+
+func ctimeNs(st *syscall.Stat_t) int64 { return st.Ctimespec.Sec*1e9 + st.Ctimespec.Nsec }
