@@ -37,5 +37,8 @@ release: ## static binaries for every platform in dist/, with SHA256SUMS
 	  GOOS=$$os GOARCH=$$arch CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/oci-pack-$$os-$$arch$$ext ./cmd/oci-pack; done
 	cd dist && sha256sum oci-pack-* > SHA256SUMS
 
+demo: build ## pack a generated model, export, import, extract, verify
+	scripts/demo.sh
+
 clean: ## remove build output
 	rm -rf bin dist
