@@ -40,6 +40,9 @@ var integrityErrors = []error{
 // errIntegrity lets commands mark other integrity failures.
 var errIntegrity = errors.New("integrity failure")
 
+// errConflict lets commands mark other conflicts (an existing file).
+var errConflict = errors.New("conflict")
+
 // exitCode classifies err.
 func exitCode(err error) int {
 	switch {
@@ -49,7 +52,7 @@ func exitCode(err error) int {
 		return int(gotSignal.Load())
 	case errors.Is(err, errUsage), errors.Is(err, pack.ErrUsage), errors.Is(err, layout.ErrInvalidTag):
 		return exitUsage
-	case errors.Is(err, layout.ErrTagExists), errors.Is(err, layout.ErrLocked):
+	case errors.Is(err, layout.ErrTagExists), errors.Is(err, layout.ErrLocked), errors.Is(err, errConflict):
 		return exitConflict
 	}
 	for _, e := range integrityErrors {
