@@ -134,7 +134,7 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 	case pre != nil && pre.config != nil:
 		config, presetAnn, err = pre.config(ctx, l.Blobs(), plans, res.Layers, o)
 	default:
-		config, err = writeConfig(ctx, l.Blobs(), o)
+		config, err = writeConfig(ctx, l.Blobs(), o, res)
 	}
 	if err != nil {
 		return nil, err
@@ -249,12 +249,15 @@ func putBytes(ctx context.Context, s *cas.Store, mediaType string, b []byte, res
 	return r.Descriptor, nil
 }
 
-// writeConfig stores the config file, or the empty descriptor.
-func writeConfig(ctx context.Context, s *cas.Store, o Options) (ocispec.Descriptor, error) {
+// writeConfig stores the config file, or the empty descriptor, and counts
+// it in res.
+func writeConfig(ctx context.Context, s *cas.Store, o Options, res *Result) (ocispec.Descriptor, error) {
 	if o.ConfigPath == "" {
-		if _, err := s.Put(ctx, bytesReader("{}"), emptyDescriptor()); err != nil {
+		r, err := s.Put(ctx, bytesReader("{}"), emptyDescriptor())
+		if err != nil {
 			return ocispec.Descriptor{}, err
 		}
+		countBlob(res, r.Reused, r.Descriptor.Size)
 		return emptyDescriptor(), nil
 	}
 	mt := o.ConfigMediaType
@@ -270,6 +273,7 @@ func writeConfig(ctx context.Context, s *cas.Store, o Options) (ocispec.Descript
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("config %s: %w", o.ConfigPath, err)
 	}
+	countBlob(res, r.Reused, r.Descriptor.Size)
 	return r.Descriptor, nil
 }
 
