@@ -40,7 +40,9 @@ var skippedDirs = map[string]bool{"ingest": true, layout.PrivateDir: true}
 // says what the entry is. Rejected: empty, absolute, backslashed or
 // NUL-bearing names, any ".." component, anything outside oci-layout,
 // index.json, blobs/<alg>/<digest> (and the skipped scratch directories),
-// and every type but regular file and directory where each belongs.
+// every type but regular file and directory (links, devices, FIFOs, PAX
+// global headers, sparse files), and a file where a directory belongs or
+// the other way round.
 func checkEntry(hdr *tar.Header) (entry, error) {
 	raw := hdr.Name
 	switch {
@@ -59,10 +61,12 @@ func checkEntry(hdr *tar.Header) (entry, error) {
 	if hdr.Typeflag == tar.TypeGNUSparse || hasSparseRecords(hdr) {
 		return entry{}, fmt.Errorf("unsupported entry type sparse file for %q: %w", raw, ErrInvalid)
 	}
+	if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeDir {
+		return entry{}, fmt.Errorf("unsupported entry type %s for %q: %w", typeName(hdr.Typeflag), raw, ErrInvalid)
+	}
 	name := path.Clean(raw)
 	parts := strings.Split(name, "/")
 	e := entry{name: name}
-	isDir := hdr.Typeflag == tar.TypeDir
 	switch {
 	case name == ".":
 		return e, wantType(hdr, tar.TypeDir)
@@ -73,10 +77,7 @@ func checkEntry(hdr *tar.Header) (entry, error) {
 		e.kind = kindIndex
 		return e, wantType(hdr, tar.TypeReg)
 	case skippedDirs[parts[0]]:
-		if isDir || hdr.Typeflag == tar.TypeReg {
-			return e, nil
-		}
-		return e, wantType(hdr, tar.TypeReg)
+		return e, nil
 	case parts[0] != layout.BlobsDir || len(parts) > 3:
 		return e, fmt.Errorf("archive entry %q is outside the OCI layout shape (oci-layout, index.json, blobs/<alg>/<digest>): %w", raw, ErrInvalid)
 	case len(parts) == 1:
