@@ -145,6 +145,9 @@ func Extract(ctx context.Context, l *layout.Layout, desc ocispec.Descriptor, o O
 	if err := x.claimPlanned(); err != nil {
 		return nil, err
 	}
+	if err := x.preflight(); err != nil {
+		return nil, err
+	}
 	if err := x.run(ctx); err != nil {
 		return nil, err
 	}
@@ -184,11 +187,11 @@ func (x *extraction) openDir() (created bool, err error) {
 		return false, fmt.Errorf("probe %s for case folding: %w", x.o.Dir, err)
 	}
 	x.claims = newClaims(folds)
-	max := x.o.MaxBytes
+	max, what := x.o.MaxBytes, "the --max-bytes limit"
 	if max == 0 {
-		max = freeSpace(x.o.Dir)
+		max, what = freeSpace(x.o.Dir), "the free space on "+x.o.Dir+"'s file system"
 	}
-	x.budget = newBudget(max)
+	x.budget = newBudget(max, what)
 	return created, nil
 }
 
@@ -229,6 +232,23 @@ func (x *extraction) claimPlanned() error {
 				}
 			}
 		}
+	}
+	return nil
+}
+
+// preflight fails before anything is read when the raw-file layers alone
+// (whose sizes are known) exceed the budget — by default the free space.
+func (x *extraction) preflight() error {
+	var need int64
+	for _, mp := range x.manifests {
+		for _, lp := range mp.layers {
+			if lp.kind == layerRaw {
+				need += lp.desc.Size
+			}
+		}
+	}
+	if x.budget.max >= 0 && need > x.budget.max {
+		return fmt.Errorf("the files need %d bytes, more than %s (%d bytes); nothing was written", need, x.budget.what, x.budget.max)
 	}
 	return nil
 }

@@ -291,7 +291,14 @@ func TestBudget(t *testing.T) {
 	l := newLayout(t)
 	d := tarLayer(t, l, "t", dir("t/"), file("t/zeros", strings.Repeat("\x00", 1<<20)))
 	out := filepath.Join(t.TempDir(), "out")
-	mustFail(t, l, putManifest(t, l, "v1", nil, d), Options{Dir: out, MaxBytes: 64 << 10}, compress.ErrTooLarge)
+	mustFail(t, l, putManifest(t, l, "v1", nil, d), Options{Dir: out, MaxBytes: 64 << 10}, compress.ErrTooLarge, "--max-bytes")
+	noFinalNames(t, out)
+
+	// Raw files whose sizes alone exceed the budget fail before any read.
+	m := putManifest(t, l, "v2", nil, rawLayer(t, l, "big.bin", strings.Repeat("b", 4096)))
+	if _, err := Extract(context.Background(), l, m, Options{Dir: out, MaxBytes: 1000}); err == nil || !strings.Contains(err.Error(), "need 4096 bytes") {
+		t.Errorf("preflight: %v", err)
+	}
 	noFinalNames(t, out)
 }
 

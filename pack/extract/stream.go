@@ -18,12 +18,13 @@ import (
 // budget bounds the bytes one extraction decompresses, across all its
 // layers (RELIABILITY F-52): a bomb stops at the bound, not at a full disk.
 type budget struct {
-	max  int64 // < 0: unbounded
+	max  int64  // < 0: unbounded
+	what string // where max comes from, for messages
 	left atomic.Int64
 }
 
-func newBudget(max int64) *budget {
-	b := &budget{max: max}
+func newBudget(max int64, what string) *budget {
+	b := &budget{max: max, what: what}
 	b.left.Store(max)
 	return b
 }
@@ -40,7 +41,7 @@ func (b *budget) take(n int64) error {
 	if b.max < 0 || b.left.Add(-n) >= 0 {
 		return nil
 	}
-	return fmt.Errorf("%w: more than %d bytes decompressed (--max-bytes; by default the free space of the output directory)", compress.ErrTooLarge, b.max)
+	return fmt.Errorf("%w (%d bytes)", compress.ErrTooLarge, b.max)
 }
 
 // layerStream reads one layer blob: verified against its descriptor,
@@ -48,6 +49,7 @@ func (b *budget) take(n int64) error {
 // diffID when one is known.
 type layerStream struct {
 	lp   *layerPlan
+	bud  *budget
 	blob *countingReader // over the verified blob
 	zr   io.ReadCloser
 	diff hash.Hash // nil when no diffID is known
@@ -66,7 +68,7 @@ func (x *extraction) openStream(ctx context.Context, lp *layerPlan, tr pack.Trac
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", lp.who, err)
 	}
-	s := &layerStream{lp: lp, blob: &countingReader{rc: blob, add: tr.Add}}
+	s := &layerStream{lp: lp, bud: x.budget, blob: &countingReader{rc: blob, add: tr.Add}}
 	if s.zr, err = compress.NewReader(s.blob, lp.alg, x.budget.remaining()); err != nil {
 		ferr := s.fail(streamError{err})
 		blob.Close()
@@ -111,7 +113,10 @@ func (s *layerStream) finish() error {
 func (s *layerStream) fail(err error) error {
 	var se streamError
 	broken := errors.As(err, &se) || errors.Is(err, tar.ErrHeader) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, tar.ErrFieldTooLong)
-	if !broken || errors.Is(err, compress.ErrTooLarge) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, compress.ErrTooLarge) {
+		return fmt.Errorf("%s: %w: stopped at %s", s.lp.who, err, s.bud.what)
+	}
+	if !broken || errors.Is(err, context.Canceled) {
 		return err
 	}
 	if errors.Is(err, cas.ErrDigestMismatch) || errors.Is(err, cas.ErrSizeMismatch) {
