@@ -51,8 +51,8 @@ oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models`,
 				}
 				var splitSize int64
 				if *split != "" {
-					if splitSize, err = parseSize(*split); err != nil || splitSize < 1<<20 {
-						return usagef("--split-size %q: want a size of at least 1MiB, like 4GiB, 100MiB or 4G", *split)
+					if splitSize, err = parseSize(*split); err != nil || splitSize == 0 {
+						return usagef("--split-size %q: want a size like 4GiB, 100MiB or 4G", *split)
 					}
 					if splitSize == 4<<30 {
 						splitSize-- // FAT32's largest file
