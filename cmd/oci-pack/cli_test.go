@@ -160,7 +160,9 @@ func TestIntegrityExit(t *testing.T) {
 		t.Fatalf("inspect --format json: %v\n%s", err, r.stdout)
 	}
 	json.Unmarshal(tree.Document, &m)
-	blob := func(d string) string { return filepath.Join(work, "L", "blobs", "sha256", strings.TrimPrefix(d, "sha256:")) }
+	blob := func(d string) string {
+		return filepath.Join(work, "L", "blobs", "sha256", strings.TrimPrefix(d, "sha256:"))
+	}
 	if err := os.WriteFile(blob(m.Layers[0].Digest), []byte("aaaX"), 0o644); err != nil {
 		t.Fatal(err)
 	}
