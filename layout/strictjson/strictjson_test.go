@@ -26,7 +26,7 @@ var rejected = []struct{ doc, want string }{
 	{`   `, "unexpected end"},
 	{`{"a":1,"a":2}`, `duplicate key "a" at offset 7`},
 	{`{"digest":"x","Digest":"y"}`, `duplicate key "Digest" (also "digest"`},
-	{`{"size":1,"ſize":2}`, "differing only in case"},   // U+017F folds to s
+	{`{"size":1,"ſize":2}`, "differing only in case"},      // U+017F folds to s
 	{`{"kind":1,"\u212aind":2}`, "differing only in case"}, // Kelvin sign folds to k
 	{`{"a":1}{"a":2}`, "trailing data at offset 7"},
 	{`{"a":1} x`, "trailing data at offset 8"},
