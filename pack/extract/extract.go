@@ -134,8 +134,8 @@ func Extract(ctx context.Context, l *layout.Layout, desc ocispec.Descriptor, o O
 		return nil, err
 	}
 	defer func() {
-		if rerr := x.root.RemoveAll(x.stage); rerr != nil && err == nil {
-			err = fmt.Errorf("remove staging directory %s: %w", x.stage, rerr)
+		if rerr := x.removeStage(); rerr != nil && err == nil {
+			err = fmt.Errorf("remove staging directory %s: %w", x.display(x.stage), rerr)
 		}
 		x.root.Close()
 		if err != nil && created {
@@ -193,6 +193,22 @@ func (x *extraction) openDir() (created bool, err error) {
 	}
 	x.budget = newBudget(max, what)
 	return created, nil
+}
+
+// removeStage removes the staging directory. Staged directories may carry
+// read-only modes (from tar entries or an image), which stop an
+// unprivileged RemoveAll; they are made writable and the removal retried.
+func (x *extraction) removeStage() error {
+	if err := x.root.RemoveAll(x.stage); err == nil {
+		return nil
+	}
+	_ = fs.WalkDir(x.root.FS(), x.stage, func(p string, d fs.DirEntry, err error) error {
+		if d != nil && d.IsDir() {
+			_ = x.root.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return x.root.RemoveAll(x.stage)
 }
 
 // foldsCase creates a probe file in dir and reports whether its

@@ -89,11 +89,13 @@ func TestContainerImage(t *testing.T) {
 	s.check(t)
 }
 
-// A corrupt image layer, or a diffID that does not match, leaves nothing.
+// A corrupt image layer, or a diffID that does not match, leaves nothing —
+// not even staged read-only directories, for an unprivileged user.
 func TestContainerImageCorrupt(t *testing.T) {
 	for _, wrongDiffID := range []bool{false, true} {
 		l := newLayout(t)
-		layer := tarBytes(t, dir("etc/"), file("etc/hostname", strings.Repeat("h", 5000)))
+		layer := tarBytes(t, dir("etc/"), file("etc/hostname", strings.Repeat("h", 5000)),
+			ent{name: "ro/", typ: tar.TypeDir, mode: 0o555}, file("ro/f", "f"))
 		var m ocispec.Descriptor
 		if wrongDiffID {
 			m = putImage(t, l, layer, tarBytes(t, file("x", "x")))

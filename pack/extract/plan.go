@@ -32,7 +32,6 @@ const (
 // layerPlan is everything decided about a layer before any is written.
 type layerPlan struct {
 	m      *manifestPlan
-	index  int
 	who    string // "layer 2" or `member "x" layer 2`, for messages
 	desc   ocispec.Descriptor
 	kind   layerKind
@@ -69,7 +68,7 @@ func (x *extraction) plan(ctx context.Context, desc ocispec.Descriptor, prefix s
 		return x.planImage(ctx, mp, doc)
 	}
 	for i, ld := range doc.Layers {
-		lp := &layerPlan{m: mp, index: i, who: fmt.Sprintf("layer %d", i), desc: ld}
+		lp := &layerPlan{m: mp, who: fmt.Sprintf("layer %d", i), desc: ld}
 		if prefix != "" {
 			lp.who = fmt.Sprintf("member %q layer %d", prefix, i)
 		}
@@ -158,7 +157,7 @@ func (x *extraction) planImage(ctx context.Context, mp *manifestPlan, doc *layou
 		}
 		_, alg := compress.FromMediaType(ld.MediaType)
 		mp.layers = append(mp.layers, &layerPlan{
-			m: mp, index: i, who: fmt.Sprintf("image layer %d", i), desc: ld,
+			m: mp, who: fmt.Sprintf("image layer %d", i), desc: ld,
 			kind: layerTar, alg: alg, diffID: img.RootFS.DiffIDs[i],
 		})
 	}
