@@ -43,5 +43,11 @@ release: ## static binaries for every platform in dist/, with SHA256SUMS
 demo: build ## pack a generated model, export, import, extract, verify
 	scripts/demo.sh
 
+bench: ## oci-pack vs the physical floor and peers → BENCHMARKS.md (scripts/bench.sh, ~25 min)
+	scripts/bench.sh
+
+bench-quick: ## benchmark harness smoke test (scripts/bench.sh --quick, < 3 min; report in the scratch dir)
+	scripts/bench.sh --quick
+
 clean: ## remove build output
 	rm -rf bin dist

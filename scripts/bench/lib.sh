@@ -1,0 +1,155 @@
+# scripts/bench/lib.sh — sourced by scripts/bench.sh: define measurements,
+# run them interleaved, record one line per run, aggregate.
+#
+# A measurement is an ID with a label, a shell command (run with bash -c,
+# under GNU time, from $W), and optional untimed steps around each run:
+# setup, warm (paths read with cat right before the timed command, so the
+# inputs are in the page cache) and clean. Each run appends to $RES:
+#   id  run  exit  wall_s  user_s  sys_s  maxrss_kib  bg_cpu_s  out_bytes
+# bg_cpu_s is CPU time the whole machine spent during the run beyond the
+# command's own user+sys (other processes, steal): the noise indicator.
+#
+# Globals used: S (scratch), W (work dir), LOGS, RES, RUNS, CAP (seconds a
+# run may take before it is killed), LONG (a run slower than this is not
+# repeated).
+
+declare -A LABEL CMD WARMP SETUP CLEAN RUNSOF SIZEOF NAREASON SKIP NOTE
+IDS=()
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() {
+	log "ERROR: $*"
+	exit 1
+}
+
+# def ID LABEL [-w WARM] [-s SETUP] [-c CLEAN] [-r RUNS] [-o PATH] -- COMMAND
+#   WARM, SETUP, CLEAN are shell text evaluated in the harness; -o PATH
+#   records the size in bytes of PATH (file or directory) after each run.
+def() {
+	local id=$1 label=$2
+	shift 2
+	LABEL[$id]=$label WARMP[$id]="" SETUP[$id]="" CLEAN[$id]="" RUNSOF[$id]=$RUNS SIZEOF[$id]=""
+	while (($#)); do
+		case $1 in
+		-w) WARMP[$id]=$2 ;;
+		-s) SETUP[$id]=$2 ;;
+		-c) CLEAN[$id]=$2 ;;
+		-r) RUNSOF[$id]=$2 ;;
+		-o) SIZEOF[$id]=$2 ;;
+		--)
+			CMD[$id]=$2
+			break
+			;;
+		*) die "def $id: unknown argument $1" ;;
+		esac
+		shift 2
+	done
+	[[ -n ${CMD[$id]:-} ]] || die "def $id: no command"
+	IDS+=("$id")
+}
+
+# na ID LABEL REASON: a measurement that cannot run here, and why.
+na() {
+	LABEL[$1]=$2 NAREASON[$1]=$3 CMD[$1]=""
+	IDS+=("$1")
+	log "n/a $1: $3"
+}
+
+# warm PATH...: read files (directories recursively) into the page cache.
+warm() {
+	local p
+	for p in "$@"; do
+		if [[ -d $p ]]; then
+			find "$p" -type f -print0 | xargs -0 -r cat >/dev/null
+		elif [[ -e $p ]]; then
+			cat "$p" >/dev/null
+		fi
+	done
+}
+
+# busy_ticks: CPU ticks (1/100 s) the machine spent busy, all CPUs.
+busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
+
+# run_one ID RUN: one timed run with its untimed setup/warm/clean.
+run_one() {
+	local id=$1 r=$2 tf="$S/tmp/time.$1" out="$LOGS/$1.$2.out" err="$LOGS/$1.$2.err"
+	local rc=0 b0 b1 wall user sys rss bg size=""
+	export RUN=$r
+	if [[ -n ${SETUP[$id]} ]] && ! (cd "$W" && eval "${SETUP[$id]}") >>"$LOGS/$id.setup.log" 2>&1; then
+		log "$id run $r: setup failed (see $LOGS/$id.setup.log)"
+		NOTE[$id]="setup failed"
+		SKIP[$id]=1
+		return
+	fi
+	sync
+	eval "warm ${WARMP[$id]}"
+	b0=$(busy_ticks)
+	(cd "$W" && /usr/bin/time -f '%e %U %S %M' -o "$tf" timeout -k 10 "$CAP" bash -c "${CMD[$id]}") >"$out" 2>"$err" || rc=$?
+	b1=$(busy_ticks)
+	read -r wall user sys rss < <(tail -n1 "$tf")
+	bg=$(awk -v t="$((b1 - b0))" -v u="$user" -v s="$sys" 'BEGIN{b=t/100-u-s; if(b<0)b=0; printf "%.2f", b}')
+	if [[ -n ${SIZEOF[$id]} ]]; then
+		size=$(eval "du -sb ${SIZEOF[$id]}" 2>/dev/null | awk '{n+=$1} END{print n+0}')
+	fi
+	printf '%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$r" "$rc" "$wall" "$user" "$sys" "$rss" "$bg" "$size" >>"$RES"
+	if [[ -n ${CLEAN[$id]} ]]; then
+		(cd "$W" && eval "${CLEAN[$id]}") >>"$LOGS/$id.setup.log" 2>&1 || log "$id run $r: clean failed"
+	fi
+	if ((rc != 0)); then
+		if ((rc == 124 || rc == 137)); then
+			NOTE[$id]="killed after ${CAP}s"
+		else
+			NOTE[$id]="exit $rc: $(tail -n2 "$err" | tr '\n' ' ' | cut -c1-200)"
+		fi
+		log "$id run $r FAILED (${NOTE[$id]})"
+		SKIP[$id]=1
+		return
+	fi
+	log "$(printf '%-16s run %d: %7.2fs wall  %7.2fs cpu  %5d MiB  (bg %s cpu-s)' "$id" "$r" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')" "$((rss / 1024))" "$bg")"
+	if awk -v w="$wall" -v l="$LONG" 'BEGIN{exit !(w > l)}' && ((r < ${RUNSOF[$id]})); then
+		NOTE[$id]="1 run only: the first took ${wall}s (> ${LONG}s)"
+		SKIP[$id]=1
+	fi
+}
+
+# series TITLE ID...: run the measurements interleaved, round by round,
+# so that slow drifts of the machine hit all of them alike.
+series() {
+	local title=$1 r id max=0
+	shift
+	for id in "$@"; do
+		[[ -n ${NAREASON[$id]:-} ]] && continue
+		((${RUNSOF[$id]} > max)) && max=${RUNSOF[$id]}
+	done
+	log "== $title"
+	for ((r = 1; r <= max; r++)); do
+		for id in "$@"; do
+			[[ -n ${NAREASON[$id]:-} || -n ${SKIP[$id]:-} ]] && continue
+			((r > ${RUNSOF[$id]})) && continue
+			run_one "$id" "$r"
+		done
+	done
+}
+
+# stat_of ID FIELD: aggregate over the successful runs of ID:
+#   wall, cpu (user+sys) and bg → median; rss → highest (KiB); n → runs;
+#   size → last recorded output size; ok → 1 if it ran and never failed.
+stat_of() {
+	awk -F'\t' -v id="$1" -v f="$2" '
+		function median(a, n,   i, j, t) {
+			for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
+			return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
+		}
+		$1 == id { all++; if ($3 != 0) { bad++; next }
+			n++; w[n] = $4; c[n] = $5 + $6; b[n] = $8; if ($7 > rss) rss = $7; if ($9 != "") size = $9 }
+		END {
+			if (f == "ok") { print (n > 0 && bad == 0) ? 1 : 0; exit }
+			if (f == "n") { print n + 0; exit }
+			if (n == 0) { print ""; exit }
+			if (f == "wall") print median(w, n)
+			else if (f == "cpu") print median(c, n)
+			else if (f == "bg") print median(b, n)
+			else if (f == "rss") print rss
+			else if (f == "size") print size
+		}' "$RES"
+}

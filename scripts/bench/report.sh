@@ -1,0 +1,193 @@
+# scripts/bench/report.sh — sourced by scripts/bench.sh: turn $RES into
+# BENCHMARKS.md (machine, method, goals with PASS/MISS, one table per group
+# with the exact commands). Reads the globals bench.sh sets.
+
+# The reference each measurement is divided by in its group's table.
+declare -A REFOF=(
+	[p_raw]=floor_pack [x_oras]=floor_pack [p_zstd2]=f_ztext [p_zstd1]=f_ztext [p_gzip]=f_pigz
+	[s_raw]=s_sha [s_files]=s_sha [s_zst]=s_zstd [n_auto]=n_cp
+	[t_export]=t_tarc [t_exsplit]=t_tarc [t_skopeo]=t_tarc [t_import]=t_tarx [t_imsplit]=t_tarx
+	[t_extract]=t_cp [k_unch]=p_raw [k_one]=k_ref [c_raw]=c_sha2w
+)
+
+# wall_of ID: median wall seconds ("" if none); floor_pack is the larger of
+# the two-way parallel sha256sum and cp+sync, the raw pack's floor.
+wall_of() {
+	if [[ $1 == floor_pack ]]; then
+		local a b
+		a=$(stat_of f_sha2w wall) b=$(stat_of f_cp wall)
+		[[ -n $a && -n $b ]] && awk -v a="$a" -v b="$b" 'BEGIN{print (a > b ? a : b)}'
+		return 0
+	fi
+	stat_of "$1" wall
+}
+
+# div A B: A/B to 2 decimals, or "" if either is missing or B is 0.
+div() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b }' || true; }
+
+# verdict VALUE OP LIMIT: PASS/MISS for VALUE <= or >= LIMIT; n/a if no value.
+verdict() {
+	[[ -z $1 ]] && {
+		echo "n/a"
+		return
+	}
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN{ ok = (op == "<=") ? v <= l : v >= l; print ok ? "**PASS**" : "**MISS**" }'
+}
+
+num() { [[ -n $1 ]] && printf "%.2f" "$1" || printf "—"; }
+mib() { [[ -n $1 ]] && echo $(($1 / 1024)) || printf "—"; }
+
+# row ID: one table row.
+row() {
+	local id=$1 n ref r note
+	if [[ -n ${NAREASON[$id]:-} ]]; then
+		printf '| %s | — | — | — | — | — | n/a: %s |\n' "${LABEL[$id]}" "${NAREASON[$id]}"
+		return
+	fi
+	n=$(stat_of "$id" n)
+	note=${NOTE[$id]:-}
+	if ((n == 0)); then
+		printf '| %s | — | — | — | — | — | %s |\n' "${LABEL[$id]}" "${note:-not run}"
+		return
+	fi
+	ref=${REFOF[$id]:-} r=""
+	[[ -n $ref ]] && r=$(div "$(wall_of "$id")" "$(wall_of "$ref")")
+	printf '| %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$id]}" "$(num "$(stat_of "$id" wall)")" \
+		"$(num "$(stat_of "$id" cpu)")" "$(mib "$(stat_of "$id" rss)")" \
+		"${r:+$r × \`$ref\`}" "$(num "$(stat_of "$id" bg)")" "$n run(s)${note:+; $note}"
+}
+
+# table TITLE ID...: a group's table and its exact commands.
+table() {
+	local title=$1 id
+	shift
+	printf '\n### %s\n\n' "$title"
+	echo '| measurement | wall s (median) | user+sys s (median) | peak RSS MiB (max) | wall ÷ reference | other CPU s | runs |'
+	echo '| --- | ---: | ---: | ---: | ---: | ---: | --- |'
+	for id in "$@"; do row "$id"; done
+	printf '\n<details><summary>commands</summary>\n\n```sh\n'
+	for id in "$@"; do
+		[[ -n ${CMD[$id]:-} ]] || continue
+		printf '# %s — %s\n' "$id" "${LABEL[$id]}"
+		[[ -n ${SETUP[$id]} ]] && printf '#   before (untimed): %s\n' "${SETUP[$id]}"
+		[[ -n ${CLEAN[$id]} ]] && printf '#   after (untimed):  %s\n' "${CLEAN[$id]}"
+		printf '%s\n' "${CMD[$id]}"
+	done
+	printf '```\n\n</details>\n'
+}
+
+# goal WORK GOAL MEASURED VERDICT: one line of the goals table.
+goal() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "${3:-not measured}" "$4"; }
+
+same_digests() { # same_digests ID...: PASS if every run of the IDs printed the same digest
+	local files=() id
+	for id in "$@"; do files+=("$LOGS/$id".*.out); done
+	[[ -e ${files[0]} ]] || {
+		echo "n/a"
+		return
+	}
+	if (($(cat "${files[@]}" | sort -u | wc -l) == 1)); then echo "**PASS**"; else echo "**MISS**"; fi
+}
+
+write_goals() {
+	local r a b
+	echo '| work | goal | measured | result |'
+	echo '| --- | --- | --- | --- |'
+	r=$(div "$(wall_of p_raw)" "$(wall_of floor_pack)")
+	goal "pack $TOTAL_H of shards raw" "wall ≤ 1.25 × max(two-way sha256sum, cp+sync)" "${r:+$r ×}" "$(verdict "$r" '<=' 1.25)"
+	r=$(div "$(wall_of x_oras)" "$(wall_of p_raw)")
+	goal "pack $TOTAL_H of shards raw" "≥ 2× faster than oras push --oci-layout" "${r:+oras takes $r × as long}" "$(verdict "$r" '>=' 2)"
+	r=$(div "$(wall_of f_ztext)" "$(wall_of p_zstd2)")
+	goal "pack $TEXT_H of text, zstd -3" "≥ 0.9 × the throughput of zstd -3 -T0" "${r:+$r × the zstd throughput}" "$(verdict "$r" '>=' 0.9)"
+	r=$(div "$(wall_of p_zstd1)" "$(wall_of p_zstd2)")
+	goal "pack $TEXT_H of text, zstd -3" "--jobs 2 ≥ 1.7× faster than --jobs 1" "${r:+$r ×}" "$(verdict "$r" '>=' 1.7)"
+	goal "pack $TEXT_H of text, zstd -3" "same bytes with --jobs 1 and 2" "manifest digests of all runs compared" "$(same_digests p_zstd1 p_zstd2)"
+	r=$(div "$(wall_of f_pigz)" "$(wall_of p_gzip)")
+	goal "pack $TEXT_H of text, gzip -6" "≥ 0.9 × the throughput of pigz -6" "${r:+$r × the pigz throughput}" "$(verdict "$r" '>=' 0.9)"
+	r=$(div "$(wall_of k_unch)" "$(wall_of p_raw)")
+	goal "re-pack of the unchanged model" "≤ 5% of the first pack's wall" "${r:+$(awk -v r="$r" 'BEGIN{printf "%.1f%%", r*100}')}" "$(verdict "$r" '<=' 0.05)"
+	r=$(div "$(wall_of k_one)" "$(wall_of k_ref)")
+	goal "re-pack with one shard changed" "≤ 1.3 × that shard's own pack (hash + store)" "${r:+$r ×}" "$(verdict "$r" '<=' 1.3)"
+	r=$(div "$(wall_of t_export)" "$(wall_of t_tarc)")
+	goal "export of the $TOTAL_H layout" "wall ≤ 1.2 × tar -cf of the layout dir" "${r:+$r ×}" "$(verdict "$r" '<=' 1.2)"
+	r=$(div "$(wall_of t_import)" "$(wall_of t_tarx)")
+	goal "import of that archive" "wall ≤ 1.3 × tar -xf" "${r:+$r ×}" "$(verdict "$r" '<=' 1.3)"
+	r=$(div "$(wall_of t_cp)" "$(wall_of t_extract)")
+	goal "extract of the model" "≥ 0.8 × the throughput of cp" "${r:+$r × the cp throughput}" "$(verdict "$r" '>=' 0.8)"
+	local worst="" wid="" id rss over=()
+	for id in "${IDS[@]}"; do
+		[[ ${LABEL[$id]} == oci-pack* && -z ${NAREASON[$id]:-} ]] || [[ $id == b_* && -z ${NAREASON[$id]:-} ]] || continue
+		rss=$(stat_of "$id" rss)
+		[[ -n $rss ]] || continue
+		((rss > 200 * 1024)) && over+=("\`$id\` $((rss / 1024)) MiB")
+		if [[ -z $worst ]] || ((rss > worst)); then worst=$rss wid=$id; fi
+	done
+	if [[ -n $worst ]]; then
+		goal "peak RSS, every oci-pack command" "≤ 200 MiB" "highest: $((worst / 1024)) MiB (\`$wid\`)${over:+; over: ${over[*]}}" "$(verdict "$((worst / 1024))" '<=' 200)"
+	else
+		goal "peak RSS, every oci-pack command" "≤ 200 MiB" "" "n/a"
+	fi
+	a=$(stat_of s_files rss) b=$(stat_of p_raw rss)
+	r=$(div "$b" "$a")
+	goal "peak RSS does not grow with size: raw files" "the same at $SMALL_H and $SHARD_H files (within 25%)" "${r:+$((a / 1024)) → $((b / 1024)) MiB ($r ×)}" "$(verdict "$r" '<=' 1.25)"
+	a=$(stat_of s_zst rss) b=$(stat_of p_zstd2 rss)
+	r=$(div "$b" "$a")
+	goal "peak RSS does not grow with size: zstd" "the same at $((2 * SMALL >> 20)) MiB and $TEXT_H inputs (within 25%)" "${r:+$((a / 1024)) → $((b / 1024)) MiB ($r ×)}" "$(verdict "$r" '<=' 1.25)"
+	local n
+	for n in "b_ls ls 1" "b_tag tag 0.3" "b_verify verify_--fast 5" "b_gc gc 10"; do
+		set -- $n
+		r=$(wall_of "$1")
+		goal "layout of $TAGS tags, $((BIG_BLOBS - ORPHANS)) blobs: ${2//_/ }" "≤ $3 s" "${r:+$(num "$r") s}" "$(verdict "$r" '<=' "$3")"
+	done
+}
+
+write_report() {
+	local zs zt
+	zs=$(div "$(stat_of f_zmodel size)" "$((NSHARDS * SHARD))")
+	zt=$(div "$(stat_of f_ztext size)" "$TEXT")
+	cat <<EOF
+# oci-pack benchmarks
+
+Generated by \`scripts/bench.sh$( ((QUICK)) && echo " --quick")\` (\`make bench\`) on $(date -u +%Y-%m-%d) — do not edit by hand; re-run it.
+Every figure below comes from this one run, on this machine, with all tools side by side.
+
+## Machine
+
+| | |
+| --- | --- |
+| CPU | $(lscpu | sed -n 's/^Model name: *//p' | head -n1), $(nproc) cores$(grep -qw sha_ni /proc/cpuinfo && echo ", SHA-NI" || echo ", no SHA-NI (SHA-256 in software/AVX2)") |
+| memory | $(free -g | awk '/^Mem:/{print $2}') GiB |
+| disk | $(df -T "$S" | awk 'NR==2{print $2 " on " $1 ", " int($3/1048576) " GiB"}') (scratch \`$S\`) |
+| kernel | $(uname -sr) |
+| Go | $(go version | awk '{print $3}') |
+| oci-pack | $COMMIT$([[ -n $REV ]] && echo " (built from git revision $REV)") |
+| peers | $(command -v oras >/dev/null && oras version 2>/dev/null | awk '/^Version/{print "oras " $2}')$(command -v skopeo >/dev/null && skopeo --version | awk '{print ", skopeo " $3}'), $(zstd --version | grep -o 'v[0-9.]*' | head -n1 | sed 's/^/zstd /'), $(pigz --version 2>&1 | head -n1), $(tar --version | head -n1), $(sha256sum --version | head -n1) |
+| load | load average at the end $(cut -d' ' -f1-3 /proc/loadavg); the "other CPU s" column is CPU time the rest of the machine used during each run (other processes, steal) — this machine is shared with other work, so runs with a large value there are noisy |
+
+## Method
+
+- Runs: each measurement $RUNS times (fewer where noted), interleaved round by round within its group so drifts hit all alike; **wall and user+sys are medians, peak RSS is the highest** (GNU \`/usr/bin/time -f '%e %U %S %M'\`).
+- **Warm**: right before every run its inputs are read with \`cat\` (these machines evict page cache idle ~30 s), after a \`sync\`; outputs are written to the same file system. Cold: $COLD_NOTE.
+- Inputs (generated by \`scripts/bench/gendata\`, deterministic, at $GEN_RATE MiB/s): \`\$D/model\` = $NSHARDS × $SHARD_H bf16-like safetensors shards (upper 16 bits of N(0, 0.02) float32 samples; \`zstd -3\` ratio ${zs:-?}) + config.json + a $(hum "$TOK") tokenizer.json; \`\$D/text\` = $TEXT_H of English-like prose and JSON logs (\`zstd -3\` ratio ${zt:-?}); \`\$D/random\` = $RAND_H random; \`\$D/small\` = two $SMALL_H shards. The synthetic layout: $TAGS tags, ${BIG_BLOBS:-?} blobs (incl. $ORPHANS unreferenced), written in ${BIG_GEN:-?} s by \`scripts/bench/genlayout\`.
+- In the commands: \`\$B\` = the oci-pack binary built for this run (\`CGO_ENABLED=0 go build -trimpath -ldflags '-s -w'\`), \`\$D\` = inputs, \`\$W\` = outputs, \`\$S\` = scratch. \`oci-pack\` fsyncs what it stores; where a floor or peer does not, the label says "no sync".
+- "wall ÷ reference" divides a row's median wall by the median wall of the named reference (\`floor_pack\` = the larger of two-way \`sha256sum\` and \`cp\`+\`sync\`). Goals are never relaxed: a MISS is a MISS.
+- The measurements took $((ELAPSED / 60)) min $((ELAPSED % 60)) s.
+
+## Goals (issues 2, 4, 6)
+
+EOF
+	write_goals
+	table "Physical floor" f_cat f_sha1 f_sha2f f_zmodel
+	table "Pack $TOTAL_H of shards raw (issue 6)" f_sha2w f_cp p_raw x_oras
+	table "Pack $TEXT_H of text compressed (issue 6)" f_ztext p_zstd2 p_zstd1 f_pigz p_gzip
+	table "Two $SMALL_H shards (issue 2)" s_sha s_zstd s_files s_raw s_zst
+	table "$RAND_H of random bytes" n_cp n_auto
+	table "Export, import, extract of the $TOTAL_H layout (issue 4)" t_tarc t_export t_exsplit t_skopeo t_tarx t_import t_imsplit t_cp t_extract
+	table "Re-pack (issue 6)" k_ref k_unch k_one
+	table "Synthetic layout: $TAGS tags (issue 6)" b_ls b_tag b_verify b_gc
+	table "Cold (page cache dropped)" c_cat c_sha2w c_raw
+	if [[ -f $REPO/scripts/bench/NOTES.md ]] && ((!QUICK)); then
+		printf '\n'
+		cat "$REPO/scripts/bench/NOTES.md"
+	fi
+}
