@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -129,6 +130,9 @@ func Extract(ctx context.Context, l *layout.Layout, desc ocispec.Descriptor, o O
 	if err := x.plan(ctx, desc, "", 0); err != nil {
 		return nil, err
 	}
+	if err := x.outsideLayout(); err != nil {
+		return nil, err
+	}
 	created, err := x.openDir()
 	if err != nil {
 		return nil, err
@@ -193,6 +197,27 @@ func (x *extraction) openDir() (created bool, err error) {
 	}
 	x.budget = newBudget(max, what)
 	return created, nil
+}
+
+// outsideLayout refuses a Dir that is the layout or lies inside it: a
+// title such as "blobs/sha256/<hex>" must never reach the blob store.
+func (x *extraction) outsideLayout() error {
+	lfi, err := os.Stat(x.l.Dir())
+	if err != nil {
+		return fmt.Errorf("layout %s: %w", x.l.Dir(), err)
+	}
+	abs, err := filepath.Abs(x.o.Dir)
+	if err != nil {
+		return fmt.Errorf("output directory: %w", err)
+	}
+	for p := abs; ; p = filepath.Dir(p) {
+		if fi, err := os.Stat(p); err == nil && os.SameFile(fi, lfi) {
+			return fmt.Errorf("%w: refusing to extract into the layout %s itself (-o %s)", pack.ErrUsage, x.l.Dir(), x.o.Dir)
+		}
+		if filepath.Dir(p) == p {
+			return nil
+		}
+	}
 }
 
 // removeStage removes the staging directory. Staged directories may carry

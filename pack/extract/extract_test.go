@@ -408,6 +408,18 @@ func TestCollisions(t *testing.T) {
 	}
 }
 
+// The output directory must not be the layout or lie inside it.
+func TestOutputInsideLayout(t *testing.T) {
+	l := newLayout(t)
+	m := putManifest(t, l, "v1", nil, rawLayer(t, l, "blobs/sha256/x", "x"))
+	for _, dir := range []string{l.Dir(), filepath.Join(l.Dir(), "blobs"), filepath.Join(l.Dir(), "new", "sub")} {
+		mustFail(t, l, m, Options{Dir: dir}, pack.ErrUsage, "refusing to extract into the layout")
+	}
+	if _, err := os.Lstat(filepath.Join(l.Dir(), "new")); !os.IsNotExist(err) {
+		t.Errorf("a directory was created inside the layout (%v)", err)
+	}
+}
+
 func TestFoldsCaseProbe(t *testing.T) {
 	dir := t.TempDir()
 	r, err := os.OpenRoot(dir)
