@@ -127,9 +127,6 @@ func runExport(e *env, l *layout.Layout, out string, split int64, alg compress.A
 	var sink io.Writer
 	var vols *archive.VolumeWriter
 	if out == "-" {
-		if stderrIsTerminal(e.stdout) {
-			return usagef("refusing to write an archive to a terminal; redirect stdout or use -o FILE")
-		}
 		sink = e.stdout
 	} else {
 		var err error

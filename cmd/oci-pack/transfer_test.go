@@ -178,6 +178,45 @@ func TestTransferCLI(t *testing.T) {
 		}
 	})
 
+	t.Run("concurrent-imports", func(t *testing.T) {
+		// RELIABILITY D-43: four processes import the same archive into
+		// one layout at once; all succeed, one copy of each blob.
+		dst := transferTarget(t, bin)
+		errs := make(chan string, 4)
+		for range 4 {
+			go func() {
+				cmd := exec.Command(bin, "import", all, dst)
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					errs <- fmt.Sprintf("%v: %s", err, out)
+					return
+				}
+				errs <- ""
+			}()
+		}
+		for range 4 {
+			if e := <-errs; e != "" {
+				t.Error(e)
+			}
+		}
+		txOK(t, bin, nil, "verify", dst)
+		txSameTags(t, bin, src, dst)
+		txNoStaging(t, dst)
+	})
+
+	t.Run("other-filesystem", func(t *testing.T) {
+		shm, err := os.MkdirTemp("/dev/shm", "oci-pack-test-")
+		if err != nil {
+			t.Skip("no /dev/shm")
+		}
+		defer os.RemoveAll(shm)
+		out := filepath.Join(shm, "all.tar")
+		txOK(t, bin, nil, "export", src, "-o", out)
+		if !bytes.Equal(txRead(t, out), txRead(t, all)) {
+			t.Error("export to another file system differs")
+		}
+	})
+
 	t.Run("resume-after-kill", func(t *testing.T) {
 		a := txRead(t, all)
 		clean := transferTarget(t, bin)

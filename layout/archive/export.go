@@ -54,40 +54,40 @@ var layoutFile = []byte(`{"imageLayoutVersion":"` + layout.LayoutVersion + `"}`)
 // the first byte that does not match; w then holds a tar without
 // index.json or end-of-archive marker, which Import rejects. Export never
 // closes w.
-func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions) (*ExportResult, error) {
+func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions) (res *ExportResult, err error) {
 	p, err := plan(ctx, l, o)
 	if err != nil {
 		return nil, err
 	}
 	idx := mustMarshal(p.index)
-	res := &ExportResult{Entries: len(p.index.Manifests), Excluded: p.excluded, ExcludedBytes: p.excludedBytes, Missing: p.missing}
 	cw := &countingWriter{w: w}
 	if o.Progress != nil {
 		tr := o.Progress.Track("export", p.tarSize(len(idx)))
 		cw.progress = tr
 		defer func() { tr.Done(err) }()
 	}
+	res = &ExportResult{Entries: len(p.index.Manifests), Excluded: p.excluded, ExcludedBytes: p.excludedBytes, Missing: p.missing}
 	tw := tar.NewWriter(cw)
-	if err = writeFile(tw, layout.LayoutFile, layoutFile); err != nil {
+	if err := writeFile(tw, layout.LayoutFile, layoutFile); err != nil {
 		return nil, err
 	}
 	for _, dir := range p.dirs() {
-		if err = tw.WriteHeader(header(tar.TypeDir, dir, 0)); err != nil {
+		if err := tw.WriteHeader(header(tar.TypeDir, dir, 0)); err != nil {
 			return nil, fmt.Errorf("write archive entry %q: %w", dir, err)
 		}
 	}
 	buf := make([]byte, copyBufferSize)
 	for _, b := range p.blobs {
-		if err = writeBlob(ctx, l, tw, b, buf); err != nil {
+		if err := writeBlob(ctx, l, tw, b, buf); err != nil {
 			return nil, err
 		}
 		res.Blobs++
 		res.BlobBytes += b.desc.Size
 	}
-	if err = writeFile(tw, layout.IndexFile, idx); err != nil {
+	if err := writeFile(tw, layout.IndexFile, idx); err != nil {
 		return nil, err
 	}
-	if err = tw.Close(); err != nil {
+	if err := tw.Close(); err != nil {
 		return nil, fmt.Errorf("finish archive: %w", err)
 	}
 	res.TarBytes = cw.n

@@ -208,3 +208,33 @@ func TestExportExtractsWithTar(t *testing.T) {
 		t.Fatalf("verify: %v %v", err, rep.Problems)
 	}
 }
+
+// TestExportRefusesSymlinkBlob: RELIABILITY B-23 — a blob that is a
+// symlink to a host file (even with a matching digest) is never exported,
+// and nothing is written.
+func TestExportRefusesSymlinkBlob(t *testing.T) {
+	dir := goodLayout(t)
+	secret := filepath.Join(t.TempDir(), "secret")
+	os.WriteFile(secret, []byte("SENTINEL-SECRET"), 0o600)
+	l := openLayout(t, dir)
+	d := packTag(t, l, "v2", 5, map[string]int{"x.bin": 10}, nil)
+	doc, _ := l.ReadDocument(ctx, d)
+	l.Close()
+	layer := doc.Layers[0]
+	p, _ := cas.BlobPath(layer.Digest)
+	os.WriteFile(secret, randomBytes(5+fnvHash("x.bin"), 10), 0o600) // same bytes: the digest matches
+	os.Remove(filepath.Join(dir, p))
+	if err := os.Symlink(secret, filepath.Join(dir, p)); err != nil {
+		t.Fatal(err)
+	}
+	ro, _ := layout.Open(dir, layout.Options{})
+	defer ro.Close()
+	var buf bytes.Buffer
+	_, err := Export(ctx, ro, &buf, ExportOptions{})
+	if !errors.Is(err, cas.ErrNotRegular) || !strings.Contains(err.Error(), layer.Digest.Encoded()) {
+		t.Fatalf("err = %v, want not a regular file naming %s", err, layer.Digest)
+	}
+	if buf.Len() != 0 {
+		t.Errorf("%d bytes written", buf.Len())
+	}
+}

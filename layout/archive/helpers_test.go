@@ -59,9 +59,7 @@ func packTag(t testing.TB, l *layout.Layout, tag string, seed uint64, sizes map[
 	var in []pack.Input
 	for _, n := range names {
 		p := filepath.Join(src, n)
-		h := fnv.New64a()
-		h.Write([]byte(n))
-		if err := os.WriteFile(p, randomBytes(seed+h.Sum64(), sizes[n]), 0o644); err != nil {
+		if err := os.WriteFile(p, randomBytes(seed+fnvHash(n), sizes[n]), 0o644); err != nil {
 			t.Fatal(err)
 		}
 		in = append(in, pack.Input{Path: p, Title: n})
@@ -78,6 +76,12 @@ func packTag(t testing.TB, l *layout.Layout, tag string, seed uint64, sizes map[
 		t.Fatal(err)
 	}
 	return res.Manifest
+}
+
+func fnvHash(s string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return h.Sum64()
 }
 
 // goodLayout makes RELIABILITY's good/: tag v1, one manifest, the empty
