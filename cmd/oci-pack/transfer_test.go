@@ -178,6 +178,41 @@ func TestTransferCLI(t *testing.T) {
 		}
 	})
 
+	t.Run("export-damaged-layout", func(t *testing.T) {
+		// B-20, B-21: a torn index.json or a rotten blob fails the export
+		// with exit 3 and leaves no archive, partial or final.
+		for _, damage := range []string{"torn-index", "bit-rot"} {
+			l := filepath.Join(t.TempDir(), "L")
+			if out, err := exec.Command("cp", "-a", src, l).CombinedOutput(); err != nil {
+				t.Fatalf("cp: %v %s", err, out)
+			}
+			if damage == "torn-index" {
+				idx := txRead(t, filepath.Join(l, "index.json"))
+				os.WriteFile(filepath.Join(l, "index.json"), idx[:100], 0o644)
+			} else {
+				blobs := txBlobs(t, l)
+				var biggest string
+				var size int64
+				for _, b := range blobs {
+					if fi, _ := os.Stat(filepath.Join(l, "blobs", "sha256", b)); fi.Size() > size {
+						biggest, size = b, fi.Size()
+					}
+				}
+				f, _ := os.OpenFile(filepath.Join(l, "blobs", "sha256", biggest), os.O_WRONLY, 0)
+				f.WriteAt([]byte{0}, 100)
+				f.Close()
+			}
+			out := filepath.Join(t.TempDir(), "x.tar")
+			code, _, stderr := txRun(t, bin, nil, "export", l, "-o", out)
+			if code != exitIntegrity {
+				t.Errorf("%s: exit %d, %s", damage, code, stderr)
+			}
+			if left, _ := filepath.Glob(out + "*"); len(left) > 0 {
+				t.Errorf("%s: left %v", damage, left)
+			}
+		}
+	})
+
 	t.Run("concurrent-imports", func(t *testing.T) {
 		// RELIABILITY D-43: four processes import the same archive into
 		// one layout at once; all succeed, one copy of each blob.
