@@ -12,7 +12,6 @@ import (
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/layouttest"
-	"golang.org/x/sys/unix"
 )
 
 func TestInitIdempotent(t *testing.T) {
@@ -113,7 +112,9 @@ func TestOpenInvalidTopLevel(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			dir, _ := goodLayout(t)
-			if err := c.breakL(dir); err != nil {
+			if err := c.breakL(dir); errors.Is(err, errors.ErrUnsupported) {
+				t.Skip(err)
+			} else if err != nil {
 				t.Fatal(err)
 			}
 			before := listing(t, dir)
@@ -207,8 +208,6 @@ func replaceWith(dir, name string, create func(string) error) error {
 	}
 	return create(p)
 }
-
-func mkfifo(p string) error { return unix.Mkfifo(p, 0o644) }
 
 // withTimeout runs fn, failing the test if it does not return in 10s
 // (a FIFO opened for reading would block forever).

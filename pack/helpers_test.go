@@ -16,7 +16,6 @@ import (
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-	"golang.org/x/sys/unix"
 )
 
 var ctx = context.Background()
@@ -122,8 +121,6 @@ func mkfile(t *testing.T, dir, rel string, content []byte, mode os.FileMode) str
 	}
 	return p
 }
-
-func mkfifo(p string) error { return unix.Mkfifo(p, 0o644) }
 
 // assertNoTags checks that the layout at dir, if it exists, has no tags.
 func assertNoTags(t *testing.T, dir string) {

@@ -123,7 +123,7 @@ func TestSpecialFilesRejected(t *testing.T) {
 		os.MkdirAll(filepath.Dir(special), 0o755)
 		if kind == "named pipe" {
 			if err := mkfifo(special); err != nil {
-				t.Fatal(err)
+				t.Skipf("mkfifo: %v", err)
 			}
 		} else {
 			ln, err := net.Listen("unix", special)
