@@ -89,7 +89,9 @@ func importError(err error, vols *archive.VolumeReader) error {
 
 func reportImport(e *env, dir string, res *archive.ImportResult) error {
 	var tags []string
+	changes := make([]map[string]any, 0, len(res.Tags))
 	for _, t := range res.Tags {
+		changes = append(changes, map[string]any{"tag": t.Name, "old": t.Old, "new": t.New, "skipped": t.Skipped})
 		switch {
 		case t.Skipped:
 			tags = append(tags, fmt.Sprintf("%s (kept at %s)", t.Name, t.Old))
@@ -113,7 +115,7 @@ func reportImport(e *env, dir string, res *archive.ImportResult) error {
 			"layout": dir, "compression": res.Compression,
 			"imported": res.Imported, "importedBytes": res.ImportedBytes,
 			"reused": res.Reused, "reusedBytes": res.ReusedBytes,
-			"tags": res.Tags, "untagged": res.Untagged,
+			"tags": changes, "untagged": res.Untagged,
 		})
 	}
 	return nil

@@ -55,7 +55,11 @@ func (im *importer) read(ctx context.Context) error {
 			return fmt.Errorf("duplicate archive entry %q (also %q): %w", hdr.Name, first, ErrInvalid)
 		}
 		im.seen[e.name] = hdr.Name
-		im.last, im.end = hdr.Name, im.s.off+padded(hdr.Size)
+		data := hdr.Size
+		if hdr.Typeflag == tar.TypeDir {
+			data = 0 // a header-only type: archive/tar reads no data for it
+		}
+		im.last, im.end = hdr.Name, im.s.off+padded(data)
 		if err := im.entry(ctx, tr, hdr, e); err != nil {
 			return err
 		}

@@ -40,6 +40,11 @@ func OpenVolumes(paths []string) (*VolumeReader, error) {
 		return nil, errors.New("no archive given")
 	}
 	paths = append([]string(nil), paths...)
+	if m := volumeName.FindStringSubmatch(paths[0]); m != nil && m[2] != "000" {
+		if _, err := os.Stat(m[1] + ".000"); err == nil {
+			return nil, fmt.Errorf("%s is not the first volume: give %s.000 (the others are found by name)", paths[0], m[1])
+		}
+	}
 	base, numbered := volumeBase(paths)
 	if numbered && len(paths) == 1 {
 		for i := 1; i < MaxVolumes; i++ {

@@ -89,6 +89,13 @@ func TestVolumeReaderDamage(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("not-the-first", func(t *testing.T) {
+		out, _ := setup(t)
+		_, err := OpenVolumes([]string{out + ".001"})
+		if err == nil || !strings.Contains(err.Error(), "give "+out+".000") {
+			t.Fatalf("err = %v", err)
+		}
+	})
 	t.Run("gap-in-arguments", func(t *testing.T) {
 		out, _ := setup(t)
 		_, err := OpenVolumes([]string{out + ".000", out + ".002"})

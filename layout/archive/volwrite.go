@@ -20,9 +20,9 @@ const partialSuffix = ".partial"
 
 // Volume is one file of a finished export.
 type Volume struct {
-	Path   string
-	Size   int64
-	Digest digest.Digest
+	Path   string        `json:"path"`
+	Size   int64         `json:"size"`
+	Digest digest.Digest `json:"digest"`
 }
 
 // VolumeWriter writes one stream to a file, or with a split size to
