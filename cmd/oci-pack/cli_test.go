@@ -333,3 +333,59 @@ func exited(pid int) bool {
 	i := strings.LastIndexByte(string(b), ')')
 	return i < 0 || i+2 >= len(b) || b[i+2] == 'Z'
 }
+
+// TestUnreadableInput is RELIABILITY C-30: a file that cannot be read, or
+// a directory that cannot be listed, fails the pack with a message naming
+// it and the cause, before index.json changes. Root reads everything, so
+// as root the binary runs as nobody.
+func TestUnreadableInput(t *testing.T) {
+	var cred *syscall.Credential
+	if os.Geteuid() == 0 {
+		cred = &syscall.Credential{Uid: 65534, Gid: 65534}
+	}
+	work, err := os.MkdirTemp("", "oci-pack-c30-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	os.Chmod(work, 0o777)
+	smallTree(t, work)
+	runAs := func(args ...string) result {
+		cmd := exec.Command(testBinary, args...)
+		cmd.Dir = work
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil && cmd.ProcessState == nil {
+			t.Fatalf("run as nobody: %v", err)
+		}
+		return result{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
+	}
+	if r := runAs("pack", "L:v1", "src/a.bin", "--artifact-type", artifactType); r.code != 0 {
+		t.Fatalf("pack as an unprivileged user: %v", r)
+	}
+	before, _ := os.ReadFile(filepath.Join(work, "L", "index.json"))
+	secret := filepath.Join("src", "dir", "sub", "secret.bin")
+	os.MkdirAll(filepath.Join(work, "src", "dir", "sub"), 0o755)
+	os.WriteFile(filepath.Join(work, secret), []byte("secret"), 0o000)
+	os.Chmod(filepath.Join(work, secret), 0o000)
+	hidden := filepath.Join("src", "hidden")
+	os.MkdirAll(filepath.Join(work, hidden, "x"), 0o755)
+	os.Chmod(filepath.Join(work, hidden), 0o300)
+	defer os.Chmod(filepath.Join(work, hidden), 0o755)
+	for _, c := range []struct{ arg, names string }{{"src/dir", secret}, {hidden, hidden}} {
+		for _, comp := range []string{"none", "auto"} {
+			r := runAs("pack", "L:v2", c.arg, "--artifact-type", artifactType, "--compression", comp)
+			if r.code != exitFailure || !strings.Contains(r.stderr, c.names) || !strings.Contains(r.stderr, "permission denied") {
+				t.Errorf("pack of %s (--compression %s): %v\nwant exit 1 naming %s: permission denied", c.arg, comp, r, c.names)
+			}
+		}
+	}
+	if after, _ := os.ReadFile(filepath.Join(work, "L", "index.json")); string(after) != string(before) {
+		t.Fatal("a failed pack changed index.json")
+	}
+	if r := runAs("verify", "L"); r.code != 0 {
+		t.Fatalf("verify after the failed packs: %v", r)
+	}
+	layouttest.Check(t, filepath.Join(work, "L"))
+}

@@ -24,6 +24,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	os.Chmod(dir, 0o755) // tests may run the binary as another user
 	testBinary = filepath.Join(dir, "oci-pack")
 	build := exec.Command("go", "build", "-o", testBinary, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
