@@ -367,6 +367,65 @@ func TestTransferSkopeo(t *testing.T) {
 	}
 }
 
+// TestTransferForeignTools: `tar -cf` of layouts that oras and regctl
+// write (oras adds ingest/) import and verify; oras reads our export as a
+// layout tarball. Each tool is skipped when it is not installed.
+func TestTransferForeignTools(t *testing.T) {
+	bin := transferBinary(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.txt")
+	os.WriteFile(file, []byte("hello"), 0o644)
+	writers := map[string][]string{
+		"oras":   {"push", "--oci-layout", "LAYOUT:v1", "f.txt", "--artifact-type", "application/vnd.test"},
+		"regctl": {"artifact", "put", "--artifact-type", "application/vnd.test", "-f", "f.txt", "ocidir://LAYOUT:v1"},
+	}
+	for tool, args := range writers {
+		t.Run(tool, func(t *testing.T) {
+			p := txFindTool(tool)
+			if p == "" {
+				t.Skipf("%s not installed", tool)
+			}
+			layoutDir := filepath.Join(dir, tool)
+			for i, a := range args {
+				args[i] = strings.ReplaceAll(a, "LAYOUT", layoutDir)
+			}
+			cmd := exec.Command(p, args...)
+			cmd.Dir = dir
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("%s: %v\n%s", tool, err, out)
+			}
+			archive := filepath.Join(dir, tool+".tar")
+			if out, err := exec.Command("tar", "-cf", archive, "-C", layoutDir, ".").CombinedOutput(); err != nil {
+				t.Fatalf("tar: %v\n%s", err, out)
+			}
+			dst := filepath.Join(dir, tool+"-imported")
+			txOK(t, bin, nil, "import", archive, dst)
+			txOK(t, bin, nil, "verify", dst)
+			var idx struct{ Manifests []struct{ Digest string } }
+			json.Unmarshal(txRead(t, filepath.Join(layoutDir, "index.json")), &idx)
+			if got := txReceipt(t, bin, dst).Tags["v1"]; len(idx.Manifests) != 1 || got != idx.Manifests[0].Digest {
+				t.Errorf("imported v1 = %s, %s wrote %+v", got, tool, idx.Manifests)
+			}
+		})
+	}
+	t.Run("oras-reads-export", func(t *testing.T) {
+		oras := txFindTool("oras")
+		if oras == "" {
+			t.Skip("oras not installed")
+		}
+		src := transferFixture(t, bin)
+		archive := filepath.Join(dir, "ours.tar")
+		txOK(t, bin, nil, "export", src+":v1", "-o", archive)
+		out := filepath.Join(dir, "via-oras")
+		if b, err := exec.Command(oras, "cp", "--from-oci-layout", archive+":v1", "--to-oci-layout", out+":v1").CombinedOutput(); err != nil {
+			t.Fatalf("oras cp: %v\n%s", err, b)
+		}
+		if got, want := txReceipt(t, bin, out).Tags["v1"], txReceipt(t, bin, src).Tags["v1"]; got != want {
+			t.Errorf("oras copied %s, we exported %s", got, want)
+		}
+	})
+}
+
 // transferBinary is $OCI_PACK_BIN (make builds it) or a build for this test.
 func transferBinary(t *testing.T) string {
 	t.Helper()
