@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export OCI_PACK_BIN := $(BIN)
 
-.PHONY: help build test unit vet cross release demo bench fuzz clean interop
+.PHONY: help build test unit race vet cross release demo bench fuzz clean interop
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -21,10 +21,13 @@ vet: ## gofmt and go vet
 unit: build ## Go tests (unit, conformance, CLI end-to-end)
 	$(GO) test -count=1 ./...
 
+race: ## cas and layout tests under the race detector (64 concurrent ingests, concurrent tagging)
+	$(GO) test -race -count=1 ./cas/... ./layout/
+
 interop: build ## oci-pack against skopeo, oras, regctl, crane, umoci, helm, modctl and a registry (scripts/interop.sh)
 	scripts/interop.sh
 
-test: vet cross unit interop ## everything CI runs
+test: vet cross unit race interop ## everything CI runs
 
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
 
