@@ -145,6 +145,7 @@ func TestTitles(t *testing.T) {
 	if !errors.Is(err, pack.ErrUsage) || !strings.Contains(err.Error(), `"y.bin"`) {
 		t.Fatalf("two inputs titled y.bin = %v, want ErrUsage", err)
 	}
+	layouttest.Check(t, dir)
 }
 
 // TestAnnotations: oras's annotation-file shape, --annotation and

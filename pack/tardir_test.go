@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oci-pack/oci-pack/layout/layouttest"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/oci-pack/oci-pack/pack/packtest"
 	"github.com/opencontainers/go-digest"
@@ -24,6 +25,7 @@ func packDir(t *testing.T, src string, o pack.Options) ([]tarEntry, *pack.Result
 		o.ArtifactType = "application/vnd.test.v1"
 	}
 	res := packInto(t, dir, inputs(src), o)
+	layouttest.Check(t, dir)
 	return readTar(t, dir, res.Layers[0].Descriptor), res, dir
 }
 
@@ -148,6 +150,7 @@ func TestSpecialFilesRejected(t *testing.T) {
 				t.Fatalf("pack of a %s hangs", kind)
 			}
 			assertNoTags(t, dir)
+			layouttest.Check(t, dir)
 		}
 	}
 }
@@ -172,6 +175,7 @@ func TestOutputLayoutExcluded(t *testing.T) {
 	if len(warned) != 1 || !strings.Contains(warned[0], "output layout") {
 		t.Fatalf("warnings %q, want one about leaving out the output layout", warned)
 	}
+	layouttest.Check(t, dir)
 }
 
 // TestRawFileLayer: a file packed raw is stored byte for byte, so its
@@ -185,6 +189,7 @@ func TestRawFileLayer(t *testing.T) {
 	if d.Digest != digest.NewDigestFromBytes(digest.SHA256, sum[:]) || d.MediaType != "application/octet-stream" || d.Annotations[ocispecTitle] != "model.safetensors" {
 		t.Fatalf("raw layer %+v, want sha256:%x application/octet-stream titled model.safetensors", d, sum)
 	}
+	layouttest.Check(t, dir)
 }
 
 func readFile(t *testing.T, p string) []byte {

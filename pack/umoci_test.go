@@ -10,6 +10,7 @@ import (
 
 	apexlog "github.com/apex/log"
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/layouttest"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -38,6 +39,7 @@ func TestUmociOracle(t *testing.T) {
 	want["empty"] = empty.Manifest.Digest
 	want["v1"] = empty.Manifest.Digest // packInto's own tag, last moved here
 
+	layouttest.Check(t, L)
 	engine, err := dir.Open(L)
 	if err != nil {
 		t.Fatalf("umoci cannot open the layout: %v", err)

@@ -72,6 +72,20 @@ func TestGoldenDigestsCLI(t *testing.T) {
 			t.Errorf("CLI --compression %s --jobs %s: %s, golden %s", c.mode, c.jobs, got, golden[c.mode])
 		}
 	}
+	// SOURCE_DATE_EPOCH sets the tar mtime and records the created time.
+	args := append([]string{"pack", "../Lsde:v1"}, packtest.TreeArgs...)
+	args = append(args, "--artifact-type", "application/vnd.oci-pack.golden.v1", "--compression", "none")
+	r := ociPackEnv(t, model, []string{"SOURCE_DATE_EPOCH=1700000000"}, args...)
+	if r.code != 0 || strings.TrimSpace(r.stdout) == golden["none"] {
+		t.Fatalf("pack with SOURCE_DATE_EPOCH: %v; want a digest other than the golden %s", r, golden["none"])
+	}
+	var tree struct {
+		Document struct{ Annotations map[string]string } `json:"document"`
+	}
+	json.Unmarshal([]byte(must(t, model, "inspect", "../Lsde:v1", "--format", "json").stdout), &tree)
+	if got := tree.Document.Annotations["org.opencontainers.image.created"]; got != "2023-11-14T22:13:20Z" {
+		t.Fatalf("created annotation %q with SOURCE_DATE_EPOCH=1700000000", got)
+	}
 }
 
 // TestUsageErrors: usage errors exit 2 with a message naming the problem.
