@@ -94,7 +94,7 @@ mkdir -p "$W/docker" "$W/helm"
 # (Not REGISTRY_AUTH_FILE: the registry reads every REGISTRY_* variable as config.)
 export DOCKER_CONFIG="$W/docker"
 export HELM_CONFIG_HOME="$W/helm/config" HELM_CACHE_HOME="$W/helm/cache" HELM_DATA_HOME="$W/helm/data"
-export REGCTL_CONFIG="$W/regctl.json" SOURCE_DATE_EPOCH=0
+export REGCTL_CONFIG="$W/regctl.json"
 printf '{"default":[{"type":"insecureAcceptAnything"}]}\n' >"$W/policy.json"
 for t in skopeo oras crane regctl umoci helm modctl; do
 	if have "$t"; then log "$t: $(command -v "$t")"; else log "$t: NOT INSTALLED"; fi

@@ -6,6 +6,8 @@
 # Needs: OP FX W ADDR T (the directory for these layouts), sk, py, cmp_tree,
 # expect_eq (to_tools.sh), check/cell/need/missing/has_cmd.
 
+# shellcheck disable=SC2034 # printed by print_matrix (lib.sh)
+LEGEND["tools→oci-pack"]="(produce: the tool writes the layout; other columns: that oci-pack command on it)"
 # shellcheck disable=SC2034 # used by scripts/interop.sh
 FROM_ROWS=(oras-files oras-dir regctl-put crane-pull skopeo-copy helm-push umoci-image oras-referrer regctl-referrer)
 

@@ -17,6 +17,7 @@ declare -a DIRS=()        # directions, in order of first use
 declare -A ROWS=()        # dir -> "art1 art2 ..." (order of first use)
 declare -A COLS=()        # dir -> "tool1 tool2 ..."
 declare -a FAILED=()      # "cell :: check :: log"
+declare -A LEGEND=()      # dir -> a line printed under its table
 CUR=""
 failures=0
 nchecks=0
@@ -122,6 +123,7 @@ print_matrix() {
 			done
 			printf '\n'
 		done
+		[[ -z "${LEGEND[$d]:-}" ]] || printf '%s\n' "${LEGEND[$d]}"
 		((${#notes[@]} == 0)) || printf '%s\n' "${notes[@]}"
 	done
 	if ((${#FAILED[@]})); then

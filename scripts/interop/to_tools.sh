@@ -8,6 +8,8 @@
 # with a permissive policy), py, check/cell/note from lib.sh.
 
 PUSHERS=(skopeo oras regctl crane)
+# shellcheck disable=SC2034 # printed by print_matrix (lib.sh)
+LEGEND["oci-pack→tools"]="(pack: oci-pack packs it; skopeo..crane: that tool loads the registry, the next pulls it back (skopeo→oras→regctl→crane→skopeo), consumers read the registry copy; umoci: umoci ls+stat on the layout; archive: oci-pack export read by skopeo oci-archive and oras)"
 
 # pullback_of TOOL: the tool that pulls back what TOOL pushed.
 pullback_of() {
