@@ -108,7 +108,7 @@ func SetTag(idx *ocispec.Index, name string, desc ocispec.Descriptor, policy Con
 			ch.Skipped = true
 			return ch, nil
 		case ConflictFail:
-			return ch, fmt.Errorf("tag %q exists in layout with %s (wanted %s); use --tag-conflict overwrite to move it: %w", name, d.Digest, desc.Digest, ErrTagExists)
+			return ch, fmt.Errorf("tag %q exists in layout with %s (wanted %s): %w", name, d.Digest, desc.Digest, ErrTagExists)
 		}
 		idx.Manifests[i] = withRefName(desc, name)
 		return ch, nil

@@ -130,13 +130,16 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 	}
 	var config ocispec.Descriptor
 	var presetAnn map[string]string
-	switch {
-	case pre != nil && pre.config != nil:
-		config, presetAnn, err = pre.config(ctx, l.Blobs(), plans, res.Layers, o)
-	default:
-		config, err = writeConfig(ctx, l.Blobs(), o, res)
-	}
-	if err != nil {
+	if pre != nil && pre.config != nil && o.ConfigPath == "" {
+		pc, err := pre.config(plans, res.Layers, o)
+		if err != nil {
+			return nil, err
+		}
+		presetAnn = pc.annotations
+		if config, err = putBytes(ctx, l.Blobs(), pc.mediaType, pc.content, res); err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+	} else if config, err = writeConfig(ctx, l.Blobs(), o, res); err != nil {
 		return nil, err
 	}
 	if config.Digest == ocispec.DescriptorEmptyJSON.Digest && o.ArtifactType == "" && (pre == nil || pre.artifactType == "") {

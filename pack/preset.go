@@ -1,14 +1,17 @@
 package pack
 
 import (
-	"context"
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/oci-pack/oci-pack/cas"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
+
+// presetConfig is what a preset contributes besides layers.
+type presetConfig struct {
+	content     []byte
+	mediaType   string
+	annotations map[string]string // for the manifest
+}
 
 // preset fills in media types and config for a well-known artifact type.
 type preset struct {
@@ -19,9 +22,9 @@ type preset struct {
 	mediaType func(title string) string
 	// annotate adds per-layer annotations from the title.
 	annotate func(title string) map[string]string
-	// config writes the config blob and returns it with annotations for
-	// the manifest.
-	config func(ctx context.Context, s *cas.Store, plans []*layerPlan, layers []Layer, o Options) (ocispec.Descriptor, map[string]string, error)
+	// config returns the config document, its media type, and annotations
+	// for the manifest.
+	config func(plans []*layerPlan, layers []Layer, o Options) (presetConfig, error)
 }
 
 var presets = map[string]*preset{}

@@ -2,9 +2,7 @@ package pack
 
 import (
 	"archive/tar"
-	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/oci-pack/oci-pack/cas"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -141,19 +138,13 @@ func chartYAMLFromArchive(p string) ([]byte, error) {
 	}
 }
 
-// helmConfig stores Chart.yaml as JSON, the config `helm push` writes, and
-// returns the manifest annotations helm adds.
-func helmConfig(ctx context.Context, s *cas.Store, plans []*layerPlan, layers []Layer, o Options) (ocispec.Descriptor, map[string]string, error) {
+// helmConfig is Chart.yaml as JSON, the config `helm push` writes, with
+// the manifest annotations helm adds.
+func helmConfig(plans []*layerPlan, layers []Layer, o Options) (presetConfig, error) {
 	meta, err := readChartMeta(plans[0].path)
 	if err != nil {
-		return ocispec.Descriptor{}, nil, err
+		return presetConfig{}, err
 	}
-	r, err := s.Put(ctx, bytes.NewReader(meta.raw), ocispec.Descriptor{})
-	if err != nil {
-		return ocispec.Descriptor{}, nil, fmt.Errorf("helm config: %w", err)
-	}
-	desc := r.Descriptor
-	desc.MediaType = HelmConfigType
 	ann := map[string]string{
 		ocispec.AnnotationTitle:   meta.Name,
 		ocispec.AnnotationVersion: meta.Version,
@@ -161,5 +152,5 @@ func helmConfig(ctx context.Context, s *cas.Store, plans []*layerPlan, layers []
 	if meta.Description != "" {
 		ann[ocispec.AnnotationDescription] = meta.Description
 	}
-	return desc, ann, nil
+	return presetConfig{content: meta.raw, mediaType: HelmConfigType, annotations: ann}, nil
 }

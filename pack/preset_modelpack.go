@@ -1,7 +1,6 @@
 package pack
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // CNCF ModelPack (modelpack/model-spec) media types and annotations.
@@ -185,7 +183,7 @@ type modelPackConfigDoc struct {
 	} `json:"modelfs"`
 }
 
-func modelPackConfig(ctx context.Context, s *cas.Store, plans []*layerPlan, layers []Layer, o Options) (ocispec.Descriptor, map[string]string, error) {
+func modelPackConfig(plans []*layerPlan, layers []Layer, o Options) (presetConfig, error) {
 	var doc modelPackConfigDoc
 	doc.Descriptor.CreatedAt = o.Created
 	doc.ModelFS.Type = "layers"
@@ -204,13 +202,7 @@ func modelPackConfig(ctx context.Context, s *cas.Store, plans []*layerPlan, laye
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {
-		return ocispec.Descriptor{}, nil, err
+		return presetConfig{}, err
 	}
-	r, err := s.Put(ctx, strings.NewReader(string(b)), ocispec.Descriptor{})
-	if err != nil {
-		return ocispec.Descriptor{}, nil, fmt.Errorf("modelpack config: %w", err)
-	}
-	desc := r.Descriptor
-	desc.MediaType = ModelPackConfigType
-	return desc, nil, nil
+	return presetConfig{content: b, mediaType: ModelPackConfigType}, nil
 }

@@ -27,6 +27,9 @@ type command struct {
 	minArgs, maxArgs int
 	// hidden commands are left out of help and completion.
 	hidden bool
+	// conflictHint tells the user how to move a tag that exists, if the
+	// command can (default: --force).
+	conflictHint string
 }
 
 var commands = map[string]*command{}
@@ -145,7 +148,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	runtime.GOMAXPROCS(e.g.jobs)
 	err := runner(e, pos)
 	if err != nil {
-		fmt.Fprintf(stderr, "oci-pack %s: %v\n", c.name, err)
+		hint := ""
+		if errors.Is(err, layout.ErrTagExists) {
+			hint = c.conflictHint
+			if hint == "" {
+				hint = "use --force to move it"
+			}
+			hint = "; " + hint
+		}
+		fmt.Fprintf(stderr, "oci-pack %s: %v%s\n", c.name, err, hint)
 	}
 	return exitCode(err)
 }
