@@ -37,7 +37,11 @@ func (l *Layout) referrerMap(ctx context.Context) (map[digest.Digest][]ocispec.D
 	}
 	out := map[digest.Digest][]ocispec.Descriptor{}
 	seen := map[digest.Digest]bool{}
-	for _, m := range idx.Manifests {
+	cands, err := l.withReferrersTagMembers(ctx, idx.Manifests)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range cands {
 		if seen[m.Digest] || !IsManifest(m.MediaType) && !IsIndex(m.MediaType) {
 			continue
 		}
@@ -60,6 +64,28 @@ func (l *Layout) referrerMap(ctx context.Context) (map[digest.Digest][]ocispec.D
 	}
 	for _, rs := range out {
 		sort.Slice(rs, func(i, j int) bool { return rs[i].Digest < rs[j].Digest })
+	}
+	return out, nil
+}
+
+// withReferrersTagMembers returns entries plus the manifests listed by every
+// entry that is an index tagged with the referrers tag schema, so referrers
+// that regctl (ocidir://) keeps only there are found too. A missing index is
+// skipped here; verify reports it.
+func (l *Layout) withReferrersTagMembers(ctx context.Context, entries []ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	out := entries
+	for _, m := range entries {
+		if !IsIndex(m.MediaType) || !referrersTag.MatchString(m.Annotations[ocispec.AnnotationRefName]) {
+			continue
+		}
+		doc, err := l.ReadDocument(ctx, m)
+		if errors.Is(err, cas.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out[:len(out):len(out)], doc.Manifests...)
 	}
 	return out, nil
 }

@@ -60,10 +60,12 @@ func runAttach(e *env, ref layout.Ref, in []pack.Input, o pack.Options) error {
 		return err
 	}
 	// Referrers are listed untagged in index.json (as oras does), which
-	// keeps them reachable for gc and findable by `referrers`.
+	// keeps them reachable for gc and findable by `referrers`, and in the
+	// subject's referrers-tag index (as regctl and registries without the
+	// referrers API look for them).
 	err = l.UpdateIndex(e.ctx, func(idx *ocispec.Index) error {
 		layout.AddUntagged(idx, res.Manifest)
-		return nil
+		return l.LinkReferrers(e.ctx, idx, []ocispec.Descriptor{res.Manifest})
 	})
 	if err != nil {
 		return err

@@ -72,6 +72,9 @@ func runCopy(e *env, src, dst layout.Ref, referrers bool, policy layout.Conflict
 		for _, r := range res.Referrers {
 			layout.AddUntagged(idx, r)
 		}
+		if err := dl.LinkReferrers(e.ctx, idx, res.Referrers); err != nil {
+			return err
+		}
 		if dst.Tag == "" {
 			layout.AddUntagged(idx, root)
 			return nil

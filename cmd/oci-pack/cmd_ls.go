@@ -16,7 +16,8 @@ func init() {
 		long:    "oci-pack ls models\noci-pack ls models --format json",
 		minArgs: 1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
-			return runLs
+			all := fs.Bool("all", false, "also list referrers-tag indexes (sha256-<hex> tags that index a subject's referrers)")
+			return func(e *env, args []string) error { return runLs(e, args, *all) }
 		},
 	})
 }
@@ -30,7 +31,7 @@ type lsRow struct {
 	Created      string `json:"created,omitempty"`
 }
 
-func runLs(e *env, args []string) error {
+func runLs(e *env, args []string, all bool) error {
 	l, err := e.open(args[0], layout.ReadOnly, false)
 	if err != nil {
 		return err
@@ -42,6 +43,9 @@ func runLs(e *env, args []string) error {
 	}
 	rows := []lsRow{}
 	for _, t := range layout.Tags(idx) {
+		if !all && layout.IsReferrersTag(t.Name) {
+			continue
+		}
 		row := lsRow{Tag: t.Name, Digest: t.Descriptor.Digest.String(), MediaType: t.Descriptor.MediaType, ArtifactType: t.Descriptor.ArtifactType, Size: t.Descriptor.Size}
 		if layout.IsDocument(t.Descriptor) {
 			doc, err := l.ReadDocument(e.ctx, t.Descriptor)
