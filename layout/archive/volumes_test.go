@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // writeVolumes writes b through a VolumeWriter and returns the volumes.
@@ -144,5 +146,28 @@ func TestVolumeWriterAbort(t *testing.T) {
 	vw.Abort()
 	if es, _ := os.ReadDir(dir); len(es) != 0 {
 		t.Errorf("left behind after too many volumes: %d files", len(es))
+	}
+}
+
+func TestSidecarFormat(t *testing.T) {
+	dir := t.TempDir()
+	vols := []Volume{
+		{Path: filepath.Join(dir, "plain.tar"), Digest: digest.Digest("sha256:" + strings.Repeat("a", 64))},
+		{Path: filepath.Join(dir, "odd\\name\n.tar"), Digest: digest.Digest("sha256:" + strings.Repeat("b", 64))},
+	}
+	side := filepath.Join(dir, "x.sha256")
+	os.WriteFile(side, append(formatSidecar(vols), strings.Repeat("c", 64)+" *binary.tar\n"...), 0o644)
+	sums, err := readSidecar(side)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sums["plain.tar"] != vols[0].Digest || sums["odd\\name\n.tar"] != vols[1].Digest || sums["binary.tar"] != digest.Digest("sha256:"+strings.Repeat("c", 64)) {
+		t.Errorf("parsed %v", sums)
+	}
+	for _, bad := range []string{"xyz  a.tar\n", strings.Repeat("a", 64) + "\n", strings.Repeat("a", 64) + "  a\n" + strings.Repeat("b", 64) + "  a\n"} {
+		os.WriteFile(side, []byte(bad), 0o644)
+		if _, err := readSidecar(side); !errors.Is(err, ErrChecksum) {
+			t.Errorf("%q: err = %v", bad, err)
+		}
 	}
 }
