@@ -1,0 +1,145 @@
+package rtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binDir  string
+	binErr  error
+)
+
+// Main runs the tests of a package that uses Bin and removes the binary it
+// built, if any: call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// Bin returns the oci-pack binary under test: $OCI_PACK_BIN if set (make
+// sets it to bin/oci-pack), else a build of ./cmd/oci-pack made once per
+// test process.
+func Bin(t testing.TB) string {
+	t.Helper()
+	binOnce.Do(func() {
+		if p := os.Getenv("OCI_PACK_BIN"); p != "" {
+			binPath, binErr = filepath.Abs(p)
+			return
+		}
+		binDir, binErr = os.MkdirTemp("", "oci-pack-rtest-")
+		if binErr != nil {
+			return
+		}
+		os.Chmod(binDir, 0o755) // tests may run it as another user
+		binPath = filepath.Join(binDir, "oci-pack")
+		cmd := exec.Command("go", "build", "-o", binPath, "github.com/oci-pack/oci-pack/cmd/oci-pack")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatalf("oci-pack binary: %v", binErr)
+	}
+	return binPath
+}
+
+// Result is one run of the binary. Code is -1 if it was killed (Timeout).
+type Result struct {
+	Args           []string
+	Code           int
+	Stdout, Stderr string
+	// PeakRSSKB is the process's peak resident set size in KiB (0 where
+	// the OS does not report it).
+	PeakRSSKB int64
+	// TimedOut is set when the run was killed at Opts.Timeout.
+	TimedOut bool
+}
+
+func (r Result) String() string {
+	return fmt.Sprintf("oci-pack %s: exit %d (peak RSS %d KiB)\nstdout: %s\nstderr: %s",
+		strings.Join(r.Args, " "), r.Code, r.PeakRSSKB, clip(r.Stdout), clip(r.Stderr))
+}
+
+func clip(s string) string {
+	if len(s) > 4000 {
+		return s[:4000] + fmt.Sprintf("… (%d bytes)", len(s))
+	}
+	return s
+}
+
+// Opts are how to run the binary.
+type Opts struct {
+	Dir     string        // working directory ("" = the test's)
+	Env     []string      // added to the environment
+	Stdin   io.Reader     // nil = /dev/null
+	Stdout  io.Writer     // if set, stdout goes here instead of Result.Stdout
+	Timeout time.Duration // kill after this long (default 2 minutes)
+}
+
+// Run runs the binary with args and returns what it did.
+func Run(t testing.TB, args ...string) Result {
+	t.Helper()
+	return RunWith(t, Opts{}, args...)
+}
+
+// RunIn runs the binary in dir.
+func RunIn(t testing.TB, dir string, args ...string) Result {
+	t.Helper()
+	return RunWith(t, Opts{Dir: dir}, args...)
+}
+
+// RunWith runs the binary with args under o. SOURCE_DATE_EPOCH is cleared
+// (it changes what pack writes); stderr is not a terminal, so no progress
+// bars are drawn.
+func RunWith(t testing.TB, o Opts, args ...string) Result {
+	t.Helper()
+	if o.Timeout == 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Bin(t), args...)
+	cmd.Dir = o.Dir
+	cmd.Env = append(append(os.Environ(), "SOURCE_DATE_EPOCH="), o.Env...)
+	cmd.Stdin = o.Stdin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if o.Stdout != nil {
+		cmd.Stdout = o.Stdout
+	}
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("run oci-pack %s: %v", strings.Join(args, " "), err)
+	}
+	r := Result{Args: args, Code: cmd.ProcessState.ExitCode(), Stdout: stdout.String(), Stderr: stderr.String(),
+		PeakRSSKB: peakRSSKB(cmd.ProcessState), TimedOut: ctx.Err() != nil}
+	return r
+}
+
+// Must runs the binary and fails the test unless it exits 0.
+func Must(t testing.TB, args ...string) Result {
+	t.Helper()
+	r := Run(t, args...)
+	if r.Code != 0 {
+		t.Fatalf("want exit 0: %v", r)
+	}
+	return r
+}

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package rtest
+
+import "os"
+
+func peakRSSKB(*os.ProcessState) int64 { return 0 }

@@ -1,0 +1,21 @@
+//go:build unix
+
+package rtest
+
+import (
+	"os"
+	"runtime"
+	"syscall"
+)
+
+// peakRSSKB is the child's ru_maxrss from wait4, in KiB.
+func peakRSSKB(ps *os.ProcessState) int64 {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0
+	}
+	if runtime.GOOS == "darwin" {
+		return int64(ru.Maxrss) / 1024 // bytes there
+	}
+	return int64(ru.Maxrss)
+}
