@@ -72,7 +72,7 @@ func ParseDocument(b []byte, desc ocispec.Descriptor) (*Document, error) {
 	}
 	for i, c := range doc.Children() {
 		if err := CheckDescriptor(c); err != nil {
-			return nil, fmt.Errorf("%s[%d]: %w", childKind(&doc, i), i, err)
+			return nil, fmt.Errorf("%s: %w", childLabel(&doc, i), err)
 		}
 	}
 	if doc.Subject != nil {
@@ -83,14 +83,16 @@ func ParseDocument(b []byte, desc ocispec.Descriptor) (*Document, error) {
 	return &doc, nil
 }
 
-func childKind(doc *Document, i int) string {
+// childLabel names Children()[i] as its JSON path: manifests[i], config,
+// or layers[i-1] (the config comes first in Children).
+func childLabel(doc *Document, i int) string {
 	switch {
 	case doc.IsIndex():
-		return "manifests"
+		return fmt.Sprintf("manifests[%d]", i)
 	case i == 0:
 		return "config"
 	}
-	return "layers"
+	return fmt.Sprintf("layers[%d]", i-1)
 }
 
 // ReadBlobJSON reads desc (at most strictjson.MaxDocument bytes, verified

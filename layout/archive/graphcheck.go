@@ -66,7 +66,16 @@ func checkGraph(ctx context.Context, l *layout.Layout, idx *ocispec.Index) error
 		}
 	}
 	if err := bad.err(); err != nil {
-		return fmt.Errorf("archive incomplete: %w", err)
+		// "incomplete" only when blobs are missing; a bad size or
+		// document is an inconsistency, not a missing part.
+		what := "archive incomplete"
+		for _, e := range bad {
+			if !errors.Is(e, layout.ErrMissingBlob) {
+				what = "archive inconsistent"
+				break
+			}
+		}
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
