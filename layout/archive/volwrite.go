@@ -15,6 +15,10 @@ import (
 // `cat FILE.0*`-style globs keep them in order.
 const MaxVolumes = 1000
 
+// writebackChunk is how much of a volume is written before the kernel is
+// asked to start putting it on disk.
+const writebackChunk = 16 << 20
+
 // partialSuffix marks a file still being written.
 const partialSuffix = ".partial"
 
@@ -37,6 +41,7 @@ type VolumeWriter struct {
 	f     *os.File
 	h     *bgHash
 	n     int64 // bytes in the current volume
+	flush int64 // bytes of it handed to startWriteback
 	err   error // sticky
 }
 
@@ -70,7 +75,7 @@ func (v *VolumeWriter) open() error {
 		return err
 	}
 	v.made = append(v.made, f.Name())
-	v.f, v.h, v.n = f, newBgHash(), 0
+	v.f, v.h, v.n, v.flush = f, newBgHash(), 0, 0
 	return nil
 }
 
@@ -91,6 +96,10 @@ func (v *VolumeWriter) Write(p []byte) (int, error) {
 		n, err := v.f.Write(chunk)
 		v.h.Write(chunk[:n])
 		v.n += int64(n)
+		if v.n-v.flush >= writebackChunk {
+			startWriteback(v.f, v.flush, v.n-v.flush)
+			v.flush = v.n
+		}
 		written += n
 		p = p[n:]
 		if err != nil {
