@@ -38,9 +38,9 @@ type exportPlan struct {
 	missing       []digest.Digest // left out under AllowMissing
 }
 
-// plan walks the graphs to export. With no refs it exports every entry of
-// index.json as it is; with refs, each ref (tagged if it was given as a
-// tag) and, untagged, every referrer found below them.
+// plan walks the graphs to export. With no refs it exports index.json's
+// entries and annotations as they are; with refs, each ref (tagged if it
+// was given as a tag) and, untagged, every referrer found below them.
 func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, error) {
 	idx, err := l.Index(ctx)
 	if err != nil {
@@ -51,6 +51,7 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 	var roots []layout.Node
 	if len(o.Refs) == 0 {
 		p.index.Manifests = append(p.index.Manifests, idx.Manifests...)
+		p.index.Annotations = idx.Annotations
 		roots = layout.RootsOf(idx)
 	}
 	for _, r := range o.Refs {
