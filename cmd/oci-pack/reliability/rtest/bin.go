@@ -68,7 +68,8 @@ type Result struct {
 	// PeakRSSKB is the process's peak resident set size in KiB (0 where
 	// the OS does not report it).
 	PeakRSSKB int64
-	// TimedOut is set when the run was killed at Opts.Timeout.
+	// TimedOut is set when the run was stopped at Opts.Timeout (then
+	// Stderr ends with its goroutine dump where the OS allows).
 	TimedOut bool
 }
 
@@ -77,9 +78,10 @@ func (r Result) String() string {
 		strings.Join(r.Args, " "), r.Code, r.PeakRSSKB, clip(r.Stdout), clip(r.Stderr))
 }
 
+// clip shortens s for a message, keeping its start and end.
 func clip(s string) string {
-	if len(s) > 4000 {
-		return s[:4000] + fmt.Sprintf("… (%d bytes)", len(s))
+	if len(s) > 8000 {
+		return s[:2000] + fmt.Sprintf("\n… (%d bytes) …\n", len(s)-8000) + s[len(s)-6000:]
 	}
 	return s
 }
@@ -90,7 +92,9 @@ type Opts struct {
 	Env     []string      // added to the environment
 	Stdin   io.Reader     // nil = /dev/null
 	Stdout  io.Writer     // if set, stdout goes here instead of Result.Stdout
-	Timeout time.Duration // kill after this long (default 2 minutes)
+	// Timeout stops the run after this long (default 2 minutes): SIGQUIT
+	// (a goroutine dump), then SIGKILL 5 s later.
+	Timeout time.Duration
 }
 
 // Run runs the binary with args and returns what it did.
@@ -119,19 +123,28 @@ func RunWith(t testing.TB, o Opts, args ...string) Result {
 	cmd.Dir = o.Dir
 	cmd.Env = append(append(os.Environ(), "SOURCE_DATE_EPOCH="), o.Env...)
 	cmd.Stdin = o.Stdin
+	cmd.Cancel = func() error { return cmd.Process.Signal(timeoutSignal) }
+	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if o.Stdout != nil {
 		cmd.Stdout = o.Stdout
 	}
 	err := cmd.Run()
+	timedOut := ctx.Err() != nil
 	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
+	if err != nil && !errors.As(err, &ee) && !timedOut && !errors.Is(err, exec.ErrWaitDelay) {
 		t.Fatalf("run oci-pack %s: %v", strings.Join(args, " "), err)
 	}
-	r := Result{Args: args, Code: cmd.ProcessState.ExitCode(), Stdout: stdout.String(), Stderr: stderr.String(),
-		PeakRSSKB: peakRSSKB(cmd.ProcessState), TimedOut: ctx.Err() != nil}
-	return r
+	if cmd.ProcessState == nil {
+		t.Fatalf("run oci-pack %s: %v (no exit status)", strings.Join(args, " "), err)
+	}
+	code := cmd.ProcessState.ExitCode()
+	if timedOut {
+		code = -1
+	}
+	return Result{Args: args, Code: code, Stdout: stdout.String(), Stderr: stderr.String(),
+		PeakRSSKB: peakRSSKB(cmd.ProcessState), TimedOut: timedOut}
 }
 
 // Must runs the binary and fails the test unless it exits 0.
