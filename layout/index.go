@@ -31,7 +31,7 @@ func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
 	f, err := cas.OpenRegular(l.root, IndexFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, nil, fmt.Errorf("%s: missing %s: %w", l.dir, IndexFile, ErrNotLayout)
+			return nil, nil, fmt.Errorf("%s: missing %s: %w: %w", l.dir, IndexFile, ErrNotLayout, ErrCorrupt)
 		}
 		return nil, nil, fmt.Errorf("%s/%s: %v: %w", l.dir, IndexFile, err, ErrCorrupt)
 	}

@@ -195,7 +195,7 @@ func (l *Layout) open() error {
 		if err == nil {
 			what = cas.FileKind(fi.Mode())
 		}
-		return fmt.Errorf("%s: %s is %s, expected a directory: %w", l.dir, BlobsDir, what, ErrNotLayout)
+		return fmt.Errorf("%s: %s is %s, expected a directory: %w: %w", l.dir, BlobsDir, what, ErrNotLayout, ErrCorrupt)
 	}
 	if err := l.lock(); err != nil {
 		return err
