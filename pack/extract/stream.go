@@ -11,6 +11,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/compress"
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
 )
@@ -65,6 +66,10 @@ func (e streamError) Unwrap() error { return e.err }
 
 func (x *extraction) openStream(ctx context.Context, lp *layerPlan, tr pack.Tracker) (*layerStream, error) {
 	blob, err := x.l.Blobs().OpenVerified(ctx, lp.desc)
+	if errors.Is(err, cas.ErrNotFound) {
+		// Absent from a sparse layout: the missing-blob class, as verify says.
+		return nil, fmt.Errorf("%s: %w: %w", lp.who, layout.ErrMissingBlob, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", lp.who, err)
 	}
