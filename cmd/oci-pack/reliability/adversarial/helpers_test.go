@@ -32,6 +32,12 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
+	return newWorldWith(t, base(t))
+}
+
+// newWorldWith is newWorld with L holding f instead of base.
+func newWorldWith(t *testing.T, f *rtest.Fixture) *world {
+	t.Helper()
 	dir := t.TempDir()
 	w := &world{Dir: dir, L: filepath.Join(dir, "L"), In: filepath.Join(dir, "in"), Out: filepath.Join(dir, "out"),
 		Good: rtest.Good(t)}
@@ -39,7 +45,7 @@ func newWorld(t *testing.T) *world {
 	if err := os.MkdirAll(w.Work, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	base(t).WriteDir(t, w.L)
+	f.WriteDir(t, w.L)
 	w.GoodTar = rtest.WriteFile(t, filepath.Join(w.In, "good.tar"), w.Good.Tar(t))
 	w.S = rtest.NewSentinel(t, dir, "L", "in", "out")
 	w.Snap = rtest.Snap(t, w.L)
