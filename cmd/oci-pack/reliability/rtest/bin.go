@@ -88,10 +88,10 @@ func clip(s string) string {
 
 // Opts are how to run the binary.
 type Opts struct {
-	Dir     string        // working directory ("" = the test's)
-	Env     []string      // added to the environment
-	Stdin   io.Reader     // nil = /dev/null
-	Stdout  io.Writer     // if set, stdout goes here instead of Result.Stdout
+	Dir    string    // working directory ("" = the test's)
+	Env    []string  // added to the environment
+	Stdin  io.Reader // nil = /dev/null
+	Stdout io.Writer // if set, stdout goes here instead of Result.Stdout
 	// Timeout stops the run after this long (default 2 minutes): SIGQUIT
 	// (a goroutine dump), then SIGKILL 5 s later.
 	Timeout time.Duration
