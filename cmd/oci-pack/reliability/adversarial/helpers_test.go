@@ -128,7 +128,8 @@ func (w *world) rejected(t *testing.T, r rtest.Result) {
 }
 
 // goodRerun checks [V]: verify passes, and importing good.tar then
-// succeeds and tags v1 on good/'s manifest, leaving a valid layout.
+// succeeds and tags v1 on good/'s manifest, leaving a valid layout. It
+// takes a new snapshot of L for the next case in the same world.
 func (w *world) goodRerun(t *testing.T) {
 	t.Helper()
 	rtest.AssertVerify(t, w.L)
@@ -142,6 +143,7 @@ func (w *world) goodRerun(t *testing.T) {
 	}
 	rtest.AssertVerify(t, w.L)
 	rtest.AssertNoStaging(t, w.L)
+	w.Snap = rtest.Snap(t, w.L) // the baseline for the next command
 }
 
 // tagDigest is the digest L's tag points at ("" if none), from

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -95,6 +96,12 @@ type Opts struct {
 	// Timeout stops the run after this long (default 2 minutes): SIGQUIT
 	// (a goroutine dump), then SIGKILL 5 s later.
 	Timeout time.Duration
+	// SysProcAttr, if set, is the child's (e.g. a Credential to run as an
+	// unprivileged user).
+	SysProcAttr *syscall.SysProcAttr
+	// Bin, if set, is the binary to run instead of Bin(t) (a copy another
+	// user can reach).
+	Bin string
 }
 
 // Run runs the binary with args and returns what it did.
@@ -119,7 +126,12 @@ func RunWith(t testing.TB, o Opts, args ...string) Result {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, Bin(t), args...)
+	bin := o.Bin
+	if bin == "" {
+		bin = Bin(t)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.SysProcAttr = o.SysProcAttr
 	cmd.Dir = o.Dir
 	cmd.Env = append(append(os.Environ(), "SOURCE_DATE_EPOCH="), o.Env...)
 	cmd.Stdin = o.Stdin
