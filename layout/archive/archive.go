@@ -29,6 +29,10 @@ var (
 	// ErrTooLarge: the archive would write more than its budget
 	// (a decompression bomb, or not enough free space).
 	ErrTooLarge = errors.New("archive exceeds budget")
+	// ErrNoSpace: the archive would write more than the layout's file
+	// system has free (the default budget): an environment failure
+	// (RELIABILITY I11: ENOSPC is exit 1), not an integrity one.
+	ErrNoSpace = errors.New("not enough free space")
 )
 
 // Paths and limits.

@@ -134,7 +134,7 @@ func (im *importer) blob(ctx context.Context, tr *tar.Reader, hdr *tar.Header, e
 		return nil
 	}
 	if hdr.Size > im.s.left() {
-		return fmt.Errorf("archive entry %q declares %d bytes, more than the %d left (%s): %w", hdr.Name, hdr.Size, im.s.left(), im.s.budget, ErrTooLarge)
+		return fmt.Errorf("archive entry %q declares %d bytes, more than the %d left (%s): %w", hdr.Name, hdr.Size, im.s.left(), im.s.budget, im.s.over)
 	}
 	w, err := im.l.Blobs().Writer(ctx, desc)
 	if err != nil {

@@ -56,7 +56,7 @@ type ImportResult struct {
 // is untouched; blobs already committed stay (verified, harmless, and
 // what lets a re-run resume; gc removes them if unreferenced).
 func Import(ctx context.Context, l *layout.Layout, r io.Reader, o ImportOptions) (res *ImportResult, err error) {
-	limit, why, err := budget(l.Dir(), o.MaxBytes)
+	limit, why, over, err := budget(l.Dir(), o.MaxBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func Import(ctx context.Context, l *layout.Layout, r io.Reader, o ImportOptions)
 	defer dec.Close()
 	im := &importer{
 		l:    l,
-		s:    &tarStream{ctx: ctx, r: dec, limit: limit, budget: why},
+		s:    &tarStream{ctx: ctx, r: dec, limit: limit, budget: why, over: over},
 		res:  &ImportResult{Compression: alg},
 		seen: map[string]string{},
 		buf:  make([]byte, copyBufferSize),

@@ -22,6 +22,7 @@ type tarStream struct {
 	off    int64
 	limit  int64
 	budget string // how the budget was set, for messages
+	over   error  // the sentinel going over it wraps: ErrTooLarge or ErrNoSpace
 }
 
 func (s *tarStream) Read(p []byte) (int, error) {
@@ -35,7 +36,7 @@ func (s *tarStream) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
 	s.off += int64(n)
 	if s.off > s.limit {
-		return n, fmt.Errorf("archive expands beyond limit (more than %d bytes, %s): %w", s.limit, s.budget, ErrTooLarge)
+		return n, fmt.Errorf("archive expands beyond limit (more than %d bytes, %s): %w", s.limit, s.budget, s.over)
 	}
 	return n, err
 }
