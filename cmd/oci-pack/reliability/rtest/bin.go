@@ -102,6 +102,9 @@ type Opts struct {
 	// Bin, if set, is the binary to run instead of Bin(t) (a copy another
 	// user can reach).
 	Bin string
+	// Wrap, if set, is a command line the binary and its arguments are
+	// appended to (Tmpfs.Wrap, ulimit through sh, strace…).
+	Wrap []string
 }
 
 // Run runs the binary with args and returns what it did.
@@ -130,7 +133,8 @@ func RunWith(t testing.TB, o Opts, args ...string) Result {
 	if bin == "" {
 		bin = Bin(t)
 	}
-	cmd := exec.CommandContext(ctx, bin, args...)
+	argv := append(append(append([]string(nil), o.Wrap...), bin), args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.SysProcAttr = o.SysProcAttr
 	cmd.Dir = o.Dir
 	cmd.Env = append(append(os.Environ(), "SOURCE_DATE_EPOCH="), o.Env...)
