@@ -1,0 +1,183 @@
+//go:build linux
+
+package crash
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/oci-pack/oci-pack/cmd/oci-pack/reliability/rtest"
+)
+
+// full says whether CRASH_SWEEP=full (make crash) asked for the
+// exhaustive run.
+func full() bool { return os.Getenv("CRASH_SWEEP") == "full" }
+
+// class is a set of syscalls whose every call is a crash point.
+type class struct {
+	name  string
+	calls []uintptr
+}
+
+func classes() []class {
+	cs := []class{{"write", sysWrite}, {"fsync", sysFsync}, {"rename", sysRename}, {"unlink", sysUnlink}}
+	if full() {
+		cs = append(cs, class{"other-file", sysOtherFile})
+	}
+	return cs
+}
+
+// maxPoints stops a sweep that never ends (a command whose syscall count
+// keeps growing would otherwise loop forever).
+const maxPoints = 5000
+
+// TestKillSweep is D-41: for every command of scenarios() and every
+// syscall class, the command is killed with SIGKILL before its Nth call of
+// the class, for N = 1, 2, … until a run completes without reaching N.
+// After every kill: index.json is byte-equal to the old or the new
+// version; every file under blobs/ hashes to its name; verify passes; no
+// final output name (export volumes and sidecar, extracted files) holds
+// anything but its complete content; the re-run succeeds and gives the
+// uninterrupted outcome; and gc then leaves no staging and exactly the
+// blobs an uninterrupted run plus gc leaves.
+func TestKillSweep(t *testing.T) {
+	tp := newTemplate(t)
+	var mu sync.Mutex
+	var summary []string
+	t.Cleanup(func() {
+		sort.Strings(summary)
+		t.Logf("crash points checked (kill before the Nth call of the class, every N):\n  %s", strings.Join(summary, "\n  "))
+	})
+	for _, sc := range scenarios() {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := scratchDir(t)
+			ex := expect(t, tp, sc, dir)
+			for _, c := range classes() {
+				t.Run(c.name, func(t *testing.T) {
+					n := sweep(t, sc, ex, c, filepath.Join(dir, "w"))
+					mu.Lock()
+					summary = append(summary, fmt.Sprintf("%-16s %-10s %4d", sc.name, c.name, n))
+					mu.Unlock()
+				})
+			}
+		})
+	}
+}
+
+// sweep runs sc killed at every call of c in turn and returns how many
+// crash points it checked. It stops at the first point that breaks an
+// invariant.
+func sweep(t *testing.T, sc scenario, ex *expected, c class, work string) int {
+	for n := 1; n <= maxPoints; n++ {
+		os.RemoveAll(work)
+		copyTree(t, ex.before, work)
+		r := runTraced(t, work, fault{calls: c.calls, n: n}, ex.args...)
+		if !r.Fired {
+			if r.Code != 0 {
+				t.Fatalf("%s: the run past the last crash point failed: %v", sc.name, r)
+			}
+			if n == 1 {
+				t.Logf("%s makes no %s call", sc.name, c.name)
+			}
+			return n - 1
+		}
+		if !r.Killed {
+			t.Fatalf("%s: not killed at %s#%d: %v", sc.name, c.name, n, r)
+		}
+		if !checkCrash(t, sc, ex, work, fmt.Sprintf("%s killed before %s call #%d", sc.name, c.name, n)) {
+			return n
+		}
+	}
+	t.Fatalf("%s: more than %d %s calls", sc.name, maxPoints, c.name)
+	return 0
+}
+
+// checkCrash checks the D-41 invariants on world after a killed run of
+// sc, then re-runs it and gcs. at names the crash point in messages. It
+// reports whether every check passed.
+func checkCrash(t *testing.T, sc scenario, ex *expected, world, at string) bool {
+	t.Helper()
+	ok := true
+	fail := func(format string, args ...any) {
+		t.Helper()
+		t.Errorf("%s: "+format, append([]any{at}, args...)...)
+		ok = false
+	}
+	l := filepath.Join(world, "L")
+	idx := readFile(filepath.Join(l, "index.json"))
+	isLayout := fileSHA(filepath.Join(l, "oci-layout")) != "absent"
+	switch {
+	case bytes.Equal(idx, ex.newIdx), ex.oldIdx != nil && bytes.Equal(idx, ex.oldIdx):
+	case sc.fresh && (idx == nil || bytes.Equal(idx, []byte(emptyIndex))):
+	default:
+		fail("[I3] index.json is neither the old nor the new version (torn or intermediate):\n%s\nold: %s\nnew: %s", idx, ex.oldIdx, ex.newIdx)
+	}
+	if bad := badBlobs(l); len(bad) > 0 {
+		fail("[N] files under blobs/ that are not complete verified blobs: %v", bad)
+	}
+	if isLayout {
+		if r := rtest.RunIn(t, world, "verify", "-q", "L"); r.Code != 0 {
+			fail("[V] verify after the kill: %v", r)
+		}
+	} else if !sc.fresh {
+		fail("L lost its oci-layout")
+	}
+	for rel, sum := range sc.finals(world) {
+		if ex.finals[rel] != sum {
+			fail("[N] %s/%s is under a final name but is not the complete output (sha256 %s, complete %s)", sc.out, rel, sum, ex.finals[rel])
+		}
+	}
+
+	r := rtest.RunIn(t, world, ex.args...)
+	if r.Code == rtest.ExitConflict && sc.name == "extract" && strings.Contains(r.Stderr, "exists") {
+		// The kill came during the commit: some files are final. They
+		// are complete (checked above), but the plain re-run refuses to
+		// replace them.
+		r = rtest.RunIn(t, world, append(ex.args, "--overwrite")...)
+	}
+	if r.Code != 0 {
+		fail("[V] the re-run failed: %v", r)
+		return false
+	}
+	if got := readFile(filepath.Join(l, "index.json")); !bytes.Equal(got, ex.newIdx) {
+		fail("after the re-run index.json is not the uninterrupted outcome:\n%s\nwant %s", got, ex.newIdx)
+	}
+	if got := sc.finals(world); !sameMap(got, ex.finals) {
+		fail("after the re-run the outputs differ from the uninterrupted run's: %s", diffMap(got, ex.finals))
+	}
+	if sc.out != "" {
+		for rel := range files(filepath.Join(world, sc.out), nil) {
+			if isExtractStaging(rel) {
+				fail("[I5] the killed extraction's staging is still in the output directory after the re-run: %s/%s", sc.out, rel)
+				break
+			}
+			if strings.HasSuffix(rel, ".partial") {
+				fail("[N] %s/%s left after the re-run", sc.out, rel)
+			}
+		}
+	}
+	if r := rtest.RunIn(t, world, "gc", "-q", "L"); r.Code != 0 {
+		fail("gc after the re-run: %v", r)
+		return false
+	}
+	if st := stagingLeft(l); len(st) > 0 {
+		fail("[I5] staging left after the re-run and a gc: %v", st)
+	}
+	if got := blobSet(l); !sameMap(got, ex.afterGC) {
+		fail("after the re-run and a gc the blobs differ from an uninterrupted run's: %s", diffMap(got, ex.afterGC))
+	}
+	if r := rtest.RunIn(t, world, "verify", "-q", "L"); r.Code != 0 {
+		fail("[V] verify after the re-run and gc: %v", r)
+	}
+	return ok
+}
+
+// emptyIndex is the index.json of a new layout.
+const emptyIndex = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`
