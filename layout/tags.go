@@ -169,18 +169,40 @@ func withoutRefName(in map[string]string) map[string]string {
 // Tag points name at desc, which must be stored, under policy. It is a
 // single UpdateIndex.
 func (l *Layout) Tag(ctx context.Context, name string, desc ocispec.Descriptor, policy Conflict) (TagChange, error) {
-	if ok, err := l.blobs.Has(ctx, desc); err != nil {
+	chs, err := l.TagAll(ctx, desc, policy, name)
+	if err != nil {
 		return TagChange{}, err
-	} else if !ok {
-		return TagChange{}, fmt.Errorf("cannot tag %q: %s is not stored with size %d: %w", name, desc.Digest, desc.Size, ErrMissingBlob)
 	}
-	var ch TagChange
+	return chs[0], nil
+}
+
+// TagAll points every one of names at desc, which must be stored, under
+// policy, in a single UpdateIndex: either every tag changes or, on any
+// error (a conflict on the last name included), none does (I5). names
+// must not be empty.
+func (l *Layout) TagAll(ctx context.Context, desc ocispec.Descriptor, policy Conflict, names ...string) ([]TagChange, error) {
+	if ok, err := l.blobs.Has(ctx, desc); err != nil {
+		return nil, err
+	} else if !ok {
+		what := fmt.Sprintf("%q", names[0])
+		if len(names) > 1 {
+			what += fmt.Sprintf(" (and %d more)", len(names)-1)
+		}
+		return nil, fmt.Errorf("cannot tag %s: %s is not stored with size %d: %w", what, desc.Digest, desc.Size, ErrMissingBlob)
+	}
+	var chs []TagChange
 	err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error {
-		var err error
-		ch, err = SetTag(idx, name, desc, policy)
-		return err
+		chs = chs[:0]
+		for _, name := range names {
+			ch, err := SetTag(idx, name, desc, policy)
+			if err != nil {
+				return err
+			}
+			chs = append(chs, ch)
+		}
+		return nil
 	})
-	return ch, err
+	return chs, err
 }
 
 // Untag removes tags. Blobs are never deleted (gc does that). Every name is

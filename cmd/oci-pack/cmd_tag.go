@@ -39,15 +39,16 @@ func init() {
 				if *force {
 					policy = layout.ConflictOverwrite
 				}
-				for _, t := range args[1:] {
-					ch, err := l.Tag(e.ctx, t, desc, policy)
-					if err != nil {
-						return err
-					}
+				// One index update for all tags: all move or none.
+				chs, err := l.TagAll(e.ctx, desc, policy, args[1:]...)
+				if err != nil {
+					return err
+				}
+				for _, ch := range chs {
 					if ch.Old != "" && ch.Old != ch.New {
-						e.infof("moved tag %s from %s", t, ch.Old)
+						e.infof("moved tag %s from %s", ch.Name, ch.Old)
 					}
-					fmt.Fprintf(e.stdout, "%s:%s %s\n", ref.Layout, t, desc.Digest)
+					fmt.Fprintf(e.stdout, "%s:%s %s\n", ref.Layout, ch.Name, desc.Digest)
 				}
 				return nil
 			}
