@@ -15,8 +15,6 @@ package extract
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -99,6 +97,7 @@ type extraction struct {
 	manifests []*manifestPlan
 	root      *os.Root // on o.Dir
 	stage     string   // staging directory, relative to root
+	stageLock *os.File // held while stage exists (see makeStage)
 	claims    *claims
 	budget    *budget
 
@@ -141,6 +140,7 @@ func Extract(ctx context.Context, l *layout.Layout, desc ocispec.Descriptor, o O
 		if rerr := x.removeStage(); rerr != nil && err == nil {
 			err = fmt.Errorf("remove staging directory %s: %w", x.display(x.stage), rerr)
 		}
+		x.stageLock.Close()
 		x.root.Close()
 		if err != nil && created {
 			os.Remove(o.Dir) // only if still empty
@@ -177,16 +177,14 @@ func (x *extraction) openDir() (created bool, err error) {
 	if x.root, err = os.OpenRoot(x.o.Dir); err != nil {
 		return false, fmt.Errorf("open output directory: %w", err)
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	x.stage = stagePrefix + hex.EncodeToString(b[:])
-	if err := x.root.Mkdir(x.stage, 0o700); err != nil {
+	if x.stage, x.stageLock, err = makeStage(x.root); err != nil {
 		x.root.Close()
 		return false, fmt.Errorf("create staging directory in %s: %w", x.o.Dir, err)
 	}
 	folds, err := foldsCase(x.root, x.stage)
 	if err != nil {
 		x.root.RemoveAll(x.stage)
+		x.stageLock.Close()
 		x.root.Close()
 		return false, fmt.Errorf("probe %s for case folding: %w", x.o.Dir, err)
 	}
@@ -220,21 +218,8 @@ func (x *extraction) outsideLayout() error {
 	}
 }
 
-// removeStage removes the staging directory. Staged directories may carry
-// read-only modes (from tar entries or an image), which stop an
-// unprivileged RemoveAll; they are made writable and the removal retried.
-func (x *extraction) removeStage() error {
-	if err := x.root.RemoveAll(x.stage); err == nil {
-		return nil
-	}
-	_ = fs.WalkDir(x.root.FS(), x.stage, func(p string, d fs.DirEntry, err error) error {
-		if d != nil && d.IsDir() {
-			_ = x.root.Chmod(p, 0o700)
-		}
-		return nil
-	})
-	return x.root.RemoveAll(x.stage)
-}
+// removeStage removes the staging directory.
+func (x *extraction) removeStage() error { return removeTree(x.root, x.stage) }
 
 // foldsCase creates a probe file in dir and reports whether its
 // upper-case name finds the same file.

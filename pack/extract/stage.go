@@ -1,0 +1,94 @@
+package extract
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// makeStage creates this run's staging directory in root and locks it
+// (on Unix, an flock on the directory itself, which the kernel drops when
+// the process dies), so a later run can tell a dead run's staging from a
+// live one's. Before that it removes the staging directories of dead
+// runs: a killed extraction leaves one behind, and nothing else would
+// ever remove it. It returns the directory's name and the lock to close
+// once the directory is gone.
+func makeStage(root *os.Root) (string, *os.File, error) {
+	reclaimStale(root)
+	for range 10 {
+		var b [6]byte
+		_, _ = rand.Read(b[:])
+		name := stagePrefix + hex.EncodeToString(b[:])
+		if err := root.Mkdir(name, 0o700); err != nil {
+			return "", nil, err
+		}
+		lock, err := root.Open(name)
+		if err != nil {
+			root.Remove(name)
+			return "", nil, err
+		}
+		// Another run reclaiming between the Mkdir and the lock may have
+		// removed the directory: then try another name.
+		if ok, err := lockDir(lock); err == nil && ok && sameDir(root, name, lock) {
+			return name, lock, nil
+		}
+		lock.Close()
+	}
+	return "", nil, errors.New("could not create and lock a staging directory")
+}
+
+// reclaimStale removes the staging directories of extractions that are
+// no longer running. Best effort: what cannot be removed stays.
+func reclaimStale(root *os.Root) {
+	if !canLockDirs {
+		return // a live run's staging cannot be told from a dead one's
+	}
+	f, err := root.Open(".")
+	if err != nil {
+		return
+	}
+	entries, _ := f.ReadDir(-1)
+	f.Close()
+	for _, e := range entries {
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), stagePrefix) {
+			continue
+		}
+		d, err := root.Open(e.Name())
+		if err != nil {
+			continue
+		}
+		if ok, err := lockDir(d); err == nil && ok {
+			_ = removeTree(root, e.Name())
+		}
+		d.Close()
+	}
+}
+
+// removeTree removes dir in root. Staged directories may carry read-only
+// modes (from tar entries or an image), which stop an unprivileged
+// RemoveAll; they are made writable and the removal retried.
+func removeTree(root *os.Root, dir string) error {
+	if err := root.RemoveAll(dir); err == nil {
+		return nil
+	}
+	_ = fs.WalkDir(root.FS(), dir, func(p string, d fs.DirEntry, err error) error {
+		if d != nil && d.IsDir() {
+			_ = root.Chmod(p, 0o700)
+		}
+		return nil
+	})
+	return root.RemoveAll(dir)
+}
+
+// sameDir says whether name in root is still the directory f is open on.
+func sameDir(root *os.Root, name string, f *os.File) bool {
+	a, err := root.Lstat(name)
+	if err != nil {
+		return false
+	}
+	b, err := f.Stat()
+	return err == nil && os.SameFile(a, b)
+}
