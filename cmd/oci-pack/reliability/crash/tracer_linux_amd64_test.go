@@ -80,9 +80,9 @@ func traceLoop(pid int, f fault) (traced, error) {
 	for _, c := range f.calls {
 		counted[uint64(c)] = true
 	}
-	inCall := map[int]bool{}            // thread is between entry and exit
-	known := map[int]bool{pid: true}    // threads seen
-	failing := map[int]syscall.Errno{} // threads whose current call is skipped
+	inCall := map[int]bool{}                                         // thread is between entry and exit
+	known := map[int]bool{pid: true}                                 // threads seen
+	failing := map[int]syscall.Errno{}                               // threads whose current call is skipped
 	resume := func(tid, sig int) { syscall.PtraceSyscall(tid, sig) } // ESRCH: died meanwhile
 	resume(pid, 0)
 	for {
