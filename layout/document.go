@@ -21,6 +21,8 @@ type Document struct {
 	Manifests     []ocispec.Descriptor `json:"manifests,omitempty"`
 	Subject       *ocispec.Descriptor  `json:"subject,omitempty"`
 	Annotations   map[string]string    `json:"annotations,omitempty"`
+	// Raw is the document as stored (set by ReadDocument).
+	Raw []byte `json:"-"`
 }
 
 // IsIndex reports whether the document is an index.
@@ -126,6 +128,7 @@ func (l *Layout) ReadDocument(ctx context.Context, desc ocispec.Descriptor) (*Do
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v: %w", desc.Digest, err, ErrCorrupt)
 	}
+	doc.Raw = b
 	return doc, nil
 }
 

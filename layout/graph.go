@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/opencontainers/go-digest"
@@ -35,9 +36,30 @@ type WalkOptions struct {
 	// Referrers also walks every manifest in index.json whose subject is a
 	// visited manifest, recursively.
 	Referrers bool
-	// Seen, if not nil, is the visited set; passing the same map to
-	// several walks visits each digest once across all of them.
-	Seen map[digest.Digest]bool
+	// Seen, if not nil, is the visited set; passing the same set to
+	// several walks, even concurrent ones, visits each digest once across
+	// all of them.
+	Seen *VisitSet
+}
+
+// VisitSet is a set of digests safe for concurrent use.
+type VisitSet struct {
+	mu sync.Mutex
+	m  map[digest.Digest]bool
+}
+
+// NewVisitSet returns an empty set.
+func NewVisitSet() *VisitSet { return &VisitSet{m: map[digest.Digest]bool{}} }
+
+// Add adds d and reports whether it was new.
+func (s *VisitSet) Add(d digest.Digest) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m[d] {
+		return false
+	}
+	s.m[d] = true
+	return true
 }
 
 // Walk visits every descriptor reachable from roots, each digest once,
@@ -47,7 +69,7 @@ type WalkOptions struct {
 func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(*Node) error) error {
 	visited := o.Seen
 	if visited == nil {
-		visited = map[digest.Digest]bool{}
+		visited = NewVisitSet()
 	}
 	var refs map[digest.Digest][]ocispec.Descriptor
 	if o.Referrers {
@@ -62,13 +84,12 @@ func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(
 			return err
 		}
 		d := n.Descriptor
-		if visited[d.Digest] {
+		if !visited.Add(d.Digest) {
 			return nil
 		}
 		if depth > MaxDepth {
 			return fmt.Errorf("%s %s: graph deeper than %d: %w", n.Path(), d.Digest, MaxDepth, ErrCorrupt)
 		}
-		visited[d.Digest] = true
 		if IsDocument(d) {
 			doc, err := l.ReadDocument(ctx, d)
 			if errors.Is(err, cas.ErrNotFound) {

@@ -63,7 +63,7 @@ func TestWalkVisitsOnce(t *testing.T) {
 	idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{a.manifest, b.manifest, c.manifest}}
 	idx.SchemaVersion = 2
 	root := putJSON(t, l, ocispec.MediaTypeImageIndex, idx)
-	seen := map[digest.Digest]bool{}
+	seen := layout.NewVisitSet()
 	roles, err := walkAll(l, root, layout.WalkOptions{Seen: seen})
 	if err != nil {
 		t.Fatal(err)

@@ -11,7 +11,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/opencontainers/go-digest"
-	"github.com/opencontainers/image-spec/schema"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -61,7 +61,7 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := schema.ValidatorMediaTypeImageIndex.Validate(bytes.NewReader(raw)); err != nil {
+	if err := validateSchemaBytes(raw, true); err != nil {
 		rep.Problems = append(rep.Problems, Problem{Kind: "invalid", Detail: "index.json: " + err.Error()})
 	}
 	roots := RootsOf(idx)
@@ -82,31 +82,41 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		rep.Problems = append(rep.Problems, p)
 		mu.Unlock()
 	}
-	seen := map[digest.Digest]bool{}
-	walkRoots := make([]Node, 0, len(roots))
+	// Each root is walked on its own, so a missing or broken manifest is a
+	// problem to report, not a reason to stop; roots are walked in
+	// parallel, sharing one visited set.
+	seen := NewVisitSet()
+	jobs := max(o.Jobs, 1)
+	wg, wctx := errgroup.WithContext(ctx)
+	wg.SetLimit(jobs)
 	for _, r := range roots {
-		// A missing or broken manifest is a problem to report, not a reason
-		// to stop: walk each root on its own.
-		walkRoots = append(walkRoots[:0], r)
-		err := l.Walk(ctx, walkRoots, WalkOptions{Referrers: len(o.Refs) > 0, Seen: seen}, func(n *Node) error {
-			rep.Blobs++
-			if n.Doc != nil {
-				if err := validateSchema(ctx, l, n); err != nil {
-					add(Problem{Kind: "invalid", Digest: n.Descriptor.Digest, Where: n.Path(), Detail: err.Error()})
+		wg.Go(func() error {
+			err := l.Walk(wctx, []Node{r}, WalkOptions{Referrers: len(o.Refs) > 0, Seen: seen}, func(n *Node) error {
+				if n.Doc != nil {
+					if err := validateSchema(n); err != nil {
+						add(Problem{Kind: "invalid", Digest: n.Descriptor.Digest, Where: n.Path(), Detail: err.Error()})
+					}
 				}
+				mu.Lock()
+				rep.Blobs++
+				if n.Doc == nil {
+					leaves = append(leaves, n)
+				}
+				mu.Unlock()
 				return nil
+			})
+			if err != nil {
+				if errors.Is(err, context.Canceled) {
+					return err
+				}
+				add(classify(err, r))
 			}
-			leaves = append(leaves, n)
 			return nil
 		})
-		if err != nil {
-			if errors.Is(err, context.Canceled) {
-				return nil, err
-			}
-			add(classify(err, r))
-		}
 	}
-	jobs := max(o.Jobs, 1)
+	if err := wg.Wait(); err != nil {
+		return nil, err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	for _, n := range leaves {
@@ -143,19 +153,12 @@ func classify(err error, root Node) Problem {
 	return Problem{Kind: kind, Where: root.Role, Detail: err.Error()}
 }
 
-func validateSchema(ctx context.Context, l *Layout, n *Node) error {
-	v := schema.ValidatorMediaTypeManifest
-	if n.Doc.IsIndex() {
-		v = schema.ValidatorMediaTypeImageIndex
-	}
-	if !IsManifest(n.Descriptor.MediaType) && !IsIndex(n.Descriptor.MediaType) || n.Descriptor.MediaType == MediaTypeDockerManifest || n.Descriptor.MediaType == MediaTypeDockerManifestList {
+func validateSchema(n *Node) error {
+	mt := n.Descriptor.MediaType
+	if mt != ocispec.MediaTypeImageManifest && mt != ocispec.MediaTypeImageIndex {
 		return nil // only OCI documents have an OCI schema
 	}
-	b, err := l.ReadBlobJSON(ctx, n.Descriptor)
-	if err != nil {
-		return err
-	}
-	return v.Validate(bytes.NewReader(b))
+	return validateSchemaBytes(n.Doc.Raw, n.Doc.IsIndex())
 }
 
 // checkBlob checks one leaf blob: present, regular, right size, and (unless

@@ -62,9 +62,8 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 		p.index.Manifests = appendEntry(p.index.Manifests, d)
 		roots = append(roots, layout.Node{Descriptor: d, Role: r.Name()})
 	}
-	seen := map[digest.Digest]bool{}
 	var bad problems
-	err = l.Walk(ctx, roots, layout.WalkOptions{Referrers: len(o.Refs) > 0, Seen: seen}, func(n *layout.Node) error {
+	err = l.Walk(ctx, roots, layout.WalkOptions{Referrers: len(o.Refs) > 0}, func(n *layout.Node) error {
 		d := n.Descriptor
 		if n.Role == "referrer" {
 			p.index.Manifests = appendEntry(p.index.Manifests, ocispec.Descriptor{
