@@ -100,7 +100,10 @@ func Import(ctx context.Context, l *layout.Layout, r io.Reader, o ImportOptions)
 }
 
 // mergeIndex applies the archive's index.json entries to l in one update:
-// tags under policy, untagged entries added unless listed.
+// tags under policy, untagged entries added unless listed. A
+// referrers-tag (sha256-<hex>) index is bookkeeping, not a user's tag: it
+// is taken as is where l has none (or the same), and otherwise merged with
+// l's, so both sides' referrers stay findable, never a tag conflict.
 func mergeIndex(ctx context.Context, l *layout.Layout, src *ocispec.Index, policy layout.Conflict, res *ImportResult) error {
 	return l.UpdateIndex(ctx, func(idx *ocispec.Index) error {
 		res.Tags, res.Untagged = nil, 0
@@ -110,6 +113,16 @@ func mergeIndex(ctx context.Context, l *layout.Layout, src *ocispec.Index, polic
 				n := len(idx.Manifests)
 				layout.AddUntagged(idx, d)
 				res.Untagged += len(idx.Manifests) - n
+				continue
+			}
+			if old, ok := layout.FindTag(idx, name); ok && old.Digest != d.Digest && layout.IsReferrersTag(name) && layout.IsIndex(d.MediaType) {
+				doc, err := l.ReadDocument(ctx, d)
+				if err != nil {
+					return fmt.Errorf("referrers index %s: %w", name, err)
+				}
+				if err := l.LinkReferrers(ctx, idx, doc.Manifests); err != nil {
+					return err
+				}
 				continue
 			}
 			ch, err := layout.SetTag(idx, name, d, policy)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
@@ -63,8 +64,12 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 		roots = append(roots, layout.Node{Descriptor: d, Role: r.Name()})
 	}
 	var bad problems
+	docs := map[digest.Digest]bool{}
 	err = l.Walk(ctx, roots, layout.WalkOptions{Referrers: len(o.Refs) > 0}, func(n *layout.Node) error {
 		d := n.Descriptor
+		if n.Doc != nil {
+			docs[d.Digest] = true
+		}
 		if n.Role == "referrer" {
 			p.index.Manifests = appendEntry(p.index.Manifests, ocispec.Descriptor{
 				MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, ArtifactType: d.ArtifactType,
@@ -107,6 +112,9 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 	if err := bad.err(); err != nil {
 		return nil, fmt.Errorf("cannot export %s: %w", l.Dir(), err)
 	}
+	if len(o.Refs) > 0 {
+		p.addReferrersIndexes(idx, docs)
+	}
 	// oci-layout, index.json, blobs/ and one directory per algorithm.
 	if n := len(p.blobs) + 4; n > MaxEntries {
 		return nil, fmt.Errorf("export of %s would hold %d entries, more than the %d an import accepts: %w", l.Dir(), n, MaxEntries, ErrTooLarge)
@@ -122,6 +130,28 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 		return nil, fmt.Errorf("export index.json: %w", err)
 	}
 	return p, nil
+}
+
+// addReferrersIndexes carries the referrers-tag (sha256-<hex>) index of
+// every exported subject, so tools that look for referrers only there
+// (regctl) find them at the far site too. Their members are referrers the
+// walk already exported.
+func (p *exportPlan) addReferrersIndexes(idx *ocispec.Index, docs map[digest.Digest]bool) {
+	for _, e := range idx.Manifests {
+		name := e.Annotations[ocispec.AnnotationRefName]
+		if !layout.IsReferrersTag(name) || !layout.IsIndex(e.MediaType) {
+			continue
+		}
+		subject := digest.Digest(strings.Replace(name, "-", ":", 1))
+		if !docs[subject] {
+			continue
+		}
+		p.index.Manifests = appendEntry(p.index.Manifests, e)
+		if !docs[e.Digest] {
+			docs[e.Digest] = true
+			p.blobs = append(p.blobs, planned{desc: e, class: classDocument, where: "referrers index " + name})
+		}
+	}
 }
 
 // appendEntry adds d to an index's manifests unless it is already there:
