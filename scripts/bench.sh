@@ -20,6 +20,8 @@
 #   --only      comma-separated groups to run: floor,pack,text,small,random,
 #               transfer,repack,big,cold (default: all)
 #   --keep      keep outputs in SCRATCH/work (inputs are always kept)
+#   --report-only  measure nothing: rewrite the report from the last run's
+#               SCRATCH/results.tsv (after editing report.sh or NOTES.md)
 #
 # Every command runs warm (its inputs read with cat right before it; these
 # machines evict page cache idle for ~30 s); "cold" runs drop the page cache
@@ -32,7 +34,7 @@ source "$REPO/scripts/bench/lib.sh"
 # shellcheck source=bench/report.sh
 source "$REPO/scripts/bench/report.sh"
 
-QUICK=0 SIZE="" RUNS="" OUT="" SCRATCH="" REV="" ONLY="" KEEP=0
+QUICK=0 SIZE="" RUNS="" OUT="" SCRATCH="" REV="" ONLY="" KEEP=0 REPORT_ONLY=0
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//' >&2; }
 while (($#)); do
 	case $1 in
@@ -47,6 +49,7 @@ while (($#)); do
 		shift
 		;;
 	--keep) KEEP=1 ;;
+	--report-only) REPORT_ONLY=1 KEEP=1 ;;
 	-h | --help)
 		usage
 		exit 0
@@ -74,11 +77,11 @@ bytes() {
 if ((QUICK)); then
 	SIZE=${SIZE:-256MiB} RUNS=${RUNS:-1}
 	TEXT=$((64 << 20)) TEXT_FILE=$((16 << 20)) RAND=$((64 << 20)) SMALL=$((32 << 20))
-	TOK=$((2 << 20)) TAGS=200 ORPHANS=100 SPLIT=64MiB CAP=120 LONG=30
+	TOK=$((2 << 20)) TAGS=200 ORPHANS=100 SPLIT=64MiB CAP=120 LONG=30 SETTLE=0
 else
 	SIZE=${SIZE:-4GiB} RUNS=${RUNS:-3}
 	TEXT=$((1 << 30)) TEXT_FILE=$((64 << 20)) RAND=$((1 << 30)) SMALL=$((256 << 20))
-	TOK=$((8 << 20)) TAGS=10000 ORPHANS=1000 SPLIT=1GiB CAP=600 LONG=90
+	TOK=$((8 << 20)) TAGS=10000 ORPHANS=1000 SPLIT=1GiB CAP=600 LONG=90 SETTLE=8
 fi
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
 TOTAL=$(bytes "$SIZE")
@@ -92,9 +95,13 @@ S=$(realpath -m "${SCRATCH:-${TMPDIR:-/var/tmp}/oci-pack-bench}")
 if ((QUICK)); then OUT=${OUT:-$S/BENCHMARKS.quick.md}; else OUT=${OUT:-$REPO/BENCHMARKS.md}; fi
 D=$S/data W=$S/work LOGS=$S/logs RES=$S/results.tsv
 mkdir -p "$S/bin" "$S/tmp" "$D"
-rm -rf "$W" "$LOGS"
-mkdir -p "$W" "$LOGS"
-: >"$RES"
+if ((REPORT_ONLY)); then
+	[[ -s $RES && -f $S/meta.sh ]] || die "--report-only: no results of an earlier run in $S"
+else
+	rm -rf "$W" "$LOGS"
+	mkdir -p "$W" "$LOGS"
+	: >"$RES"
+fi
 export S D W
 
 group_on() { [[ -z $ONLY || ,$ONLY, == *,$1,* ]]; }
@@ -134,7 +141,7 @@ has_cmd() { "$B" help "$1" >/dev/null 2>&1; }
 # ------------------------------------------------------------ inputs
 shard() { printf '%s/model/model-%05d-of-%05d.safetensors' "$D" "$(($1 + 1))" "$NSHARDS"; }
 stamp="gendata shards=$NSHARDS×$SHARD text=$TEXT/$TEXT_FILE random=$RAND small=$SMALL tok=$TOK src=$(cat "$REPO"/scripts/bench/gendata/*.go | sha256sum | cut -c1-16)"
-if [[ $(cat "$D/.stamp" 2>/dev/null) != "$stamp" ]]; then
+if ((!REPORT_ONLY)) && [[ $(cat "$D/.stamp" 2>/dev/null) != "$stamp" ]]; then
 	log "generating inputs in $D"
 	rm -rf "$D" && mkdir -p "$D"
 	t0=$(date +%s.%N)
@@ -258,6 +265,14 @@ export SPLIT
 ensure_packed() { # the transfer and re-pack groups start from $W/Lm holding the model
 	[[ -f $W/Lm/index.json ]] || (cd "$W" && eval "$PACKM") >>"$LOGS/setup.log" 2>&1 || die "pack of the model failed (see $LOGS/setup.log)"
 }
+if ((REPORT_ONLY)); then
+	# shellcheck source=/dev/null
+	source "$S/meta.sh"
+	write_report >"$OUT.tmp"
+	mv "$OUT.tmp" "$OUT"
+	log "rewrote $OUT from $RES"
+	exit 0
+fi
 START=$(date +%s)
 group_on floor && series "floor" f_cat f_sha1 f_sha2f f_zmodel
 group_on pack && series "pack ${TOTAL_H} of shards raw" f_sha2w f_cp p_raw x_oras
@@ -282,6 +297,11 @@ if group_on big; then
 fi
 group_on cold && series "cold" c_cat c_sha2w c_raw
 ELAPSED=$(($(date +%s) - START))
+{
+	declare -p NOTE
+	declare -p ELAPSED COMMIT REV RUNS
+	declare -p BIG_GEN BIG_BLOBS 2>/dev/null || true
+} >"$S/meta.sh"
 
 write_report >"$OUT.tmp"
 mv "$OUT.tmp" "$OUT"

@@ -70,6 +70,20 @@ warm() {
 # busy_ticks: CPU ticks (1/100 s) the machine spent busy, all CPUs.
 busy_ticks() { awk '/^cpu /{print $2+$3+$4+$7+$8+$9; exit}' /proc/stat; }
 
+# settle: wait (at most $SETTLE seconds) until the rest of the machine uses
+# under a quarter of a core over one second, so a run does not start in
+# the middle of someone else's burst. Returns at once if SETTLE is 0.
+settle() {
+	local t b0 b1
+	for ((t = 0; t < ${SETTLE:-0}; t++)); do
+		b0=$(busy_ticks)
+		sleep 1
+		b1=$(busy_ticks)
+		((b1 - b0 < 25)) && return 0
+	done
+	return 0
+}
+
 # run_one ID RUN: one timed run with its untimed setup/warm/clean.
 run_one() {
 	local id=$1 r=$2 tf="$S/tmp/time.$1" out="$LOGS/$1.$2.out" err="$LOGS/$1.$2.err"
@@ -82,6 +96,7 @@ run_one() {
 		return
 	fi
 	sync
+	settle
 	eval "warm ${WARMP[$id]}"
 	b0=$(busy_ticks)
 	(cd "$W" && /usr/bin/time -f '%e %U %S %M' -o "$tf" timeout -k 10 "$CAP" bash -c "${CMD[$id]}") >"$out" 2>"$err" || rc=$?
@@ -132,7 +147,8 @@ series() {
 }
 
 # stat_of ID FIELD: aggregate over the successful runs of ID:
-#   wall, cpu (user+sys) and bg → median; rss → highest (KiB); n → runs;
+#   wall, cpu (user+sys) and bg → median; min → lowest wall; rss →
+#   highest (KiB); n → runs;
 #   size → last recorded output size; ok → 1 if it ran and never failed.
 stat_of() {
 	awk -F'\t' -v id="$1" -v f="$2" '
@@ -141,6 +157,7 @@ stat_of() {
 			return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
 		}
 		$1 == id { all++; if ($3 != 0) { bad++; next }
+			if (n == 0 || $4 < mn) mn = $4
 			n++; w[n] = $4; c[n] = $5 + $6; b[n] = $8; if ($7 > rss) rss = $7; if ($9 != "") size = $9 }
 		END {
 			if (f == "ok") { print (n > 0 && bad == 0) ? 1 : 0; exit }
@@ -149,6 +166,7 @@ stat_of() {
 			if (f == "wall") print median(w, n)
 			else if (f == "cpu") print median(c, n)
 			else if (f == "bg") print median(b, n)
+			else if (f == "min") print mn
 			else if (f == "rss") print rss
 			else if (f == "size") print size
 		}' "$RES"
