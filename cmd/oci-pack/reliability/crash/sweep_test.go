@@ -76,8 +76,7 @@ func TestKillSweep(t *testing.T) {
 // invariant.
 func sweep(t *testing.T, sc scenario, ex *expected, c class, work string) int {
 	for n := 1; n <= maxPoints; n++ {
-		os.RemoveAll(work)
-		copyTree(t, ex.before, work)
+		resetWorld(t, ex, work)
 		r := runTraced(t, work, fault{calls: c.calls, n: n}, ex.args...)
 		if !r.Fired {
 			if r.Code != 0 {

@@ -3,6 +3,7 @@ package rtest
 import (
 	"bufio"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -22,8 +23,10 @@ type Tmpfs struct {
 }
 
 // NewTmpfs mounts a tmpfs of size (mount's size=, e.g. "32m") over dir,
-// which must exist. It fails with the reason when user namespaces or
-// mounting are not allowed; the namespace ends at the test's cleanup.
+// which must exist: in a new user and mount namespace (unshare -rm), or,
+// where user namespaces are not allowed but the test runs as root, in a
+// new mount namespace only (unshare -m). It fails with the reasons when
+// neither works; the namespace ends at the test's cleanup.
 func NewTmpfs(t testing.TB, dir, size string) (*Tmpfs, error) {
 	t.Helper()
 	for _, tool := range []string{"unshare", "nsenter"} {
@@ -31,7 +34,20 @@ func NewTmpfs(t testing.TB, dir, size string) (*Tmpfs, error) {
 			return nil, fmt.Errorf("%s not found: %w", tool, err)
 		}
 	}
-	holder := exec.Command("unshare", "-rm", "sh", "-c", `mount -t tmpfs -o size="$1" none "$2" && echo ready && exec sleep 100000`, "sh", size, dir)
+	f, err := newTmpfs(t, dir, size, "-rm")
+	if err != nil && os.Geteuid() == 0 {
+		var err2 error
+		if f, err2 = newTmpfs(t, dir, size, "-m"); err2 != nil {
+			return nil, fmt.Errorf("%v; %v", err, err2)
+		}
+		return f, nil
+	}
+	return f, err
+}
+
+// newTmpfs is NewTmpfs with one way of unsharing (-rm or -m).
+func newTmpfs(t testing.TB, dir, size, how string) (*Tmpfs, error) {
+	holder := exec.Command("unshare", how, "sh", "-c", `mount -t tmpfs -o size="$1" none "$2" && echo ready && exec sleep 100000`, "sh", size, dir)
 	out, err := holder.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -39,16 +55,20 @@ func NewTmpfs(t testing.TB, dir, size string) (*Tmpfs, error) {
 	var stderr strings.Builder
 	holder.Stderr = &stderr
 	if err := holder.Start(); err != nil {
-		return nil, fmt.Errorf("unshare -rm: %w", err)
+		return nil, fmt.Errorf("unshare %s: %w", how, err)
 	}
 	line, _ := bufio.NewReader(out).ReadString('\n')
 	if strings.TrimSpace(line) != "ready" {
 		holder.Wait()
-		return nil, fmt.Errorf("unshare -rm + mount -t tmpfs: %s", strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("unshare %s + mount -t tmpfs: %s", how, strings.TrimSpace(stderr.String()))
 	}
 	t.Cleanup(func() { holder.Process.Kill(); holder.Wait() })
 	pid := holder.Process.Pid
-	return &Tmpfs{Dir: dir, pid: pid, Wrap: []string{"nsenter", "-t", strconv.Itoa(pid), "-U", "-m", "--"}}, nil
+	wrap := []string{"nsenter", "-t", strconv.Itoa(pid), "-U", "-m", "--"}
+	if how == "-m" {
+		wrap = []string{"nsenter", "-t", strconv.Itoa(pid), "-m", "--"}
+	}
+	return &Tmpfs{Dir: dir, pid: pid, Wrap: wrap}, nil
 }
 
 // View is the path through which the test (outside the namespace) sees p,
