@@ -157,8 +157,8 @@ func checkFault(t *testing.T, sc scenario, ex *expected, inj injected, world str
 		fail("[E] %v", err)
 	} else if !strings.Contains(line, inj.says) {
 		fail("[E] the error line does not give the reason %q: %s", inj.says, line)
-	} else if !strings.Contains(line, "L/") && !(sc.out != "" && strings.Contains(line, sc.out+"/")) {
-		fail("[E] the error line names no file of the layout or output: %s", line)
+	} else if !namesObject(line, sc) {
+		fail("[E] the error line names no file, blob or document: %s", line)
 	} else {
 		t.Logf("%s: %s", at, line)
 	}
@@ -218,6 +218,17 @@ func oneErrorLine(stderr string) (string, error) {
 		return "", fmt.Errorf("want one error line \"oci-pack CMD: …\" on stderr, got:\n%s", stderr)
 	}
 	return lines[0], nil
+}
+
+// namesObject says whether an error line names what failed: a file of
+// the layout or output, a blob digest or index.json.
+func namesObject(line string, sc scenario) bool {
+	for _, s := range []string{"L/", "sha256:", "index.json"} {
+		if strings.Contains(line, s) {
+			return true
+		}
+	}
+	return sc.out != "" && strings.Contains(line, sc.out+"/")
 }
 
 // onlyStatCacheWarnings says whether stderr holds warnings about pack's
