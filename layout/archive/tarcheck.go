@@ -36,6 +36,11 @@ type entry struct {
 // carries them; their files are read and discarded, never written.
 var skippedDirs = map[string]bool{"ingest": true, layout.PrivateDir: true}
 
+// maxEntryName bounds an entry name; the layout shape needs ~150 bytes.
+// Longer names (PAX allows up to 1 MiB) are refused before any message
+// would quote them whole.
+const maxEntryName = 4096
+
 // checkEntry validates hdr's name and type against the layout shape and
 // says what the entry is. Rejected: empty, absolute, backslashed or
 // NUL-bearing names, any ".." component, anything outside oci-layout,
@@ -46,6 +51,8 @@ var skippedDirs = map[string]bool{"ingest": true, layout.PrivateDir: true}
 func checkEntry(hdr *tar.Header) (entry, error) {
 	raw := hdr.Name
 	switch {
+	case len(raw) > maxEntryName:
+		return entry{}, fmt.Errorf("archive entry %.64q… (%d bytes): name longer than %d bytes: %w", raw, len(raw), maxEntryName, ErrInvalid)
 	case raw == "":
 		return entry{}, fmt.Errorf("archive entry with an empty name: %w", ErrInvalid)
 	case strings.ContainsAny(raw, "\\\x00"):
