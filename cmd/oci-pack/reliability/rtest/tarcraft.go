@@ -192,8 +192,9 @@ func PAXBlock(records map[string]string) []byte {
 
 // PAXRaw is a PAX extended header ('x') whose body is body verbatim.
 func PAXRaw(body []byte) []byte {
-	hdr := UstarHeader(tar.Header{Typeflag: tar.TypeXHeader, Name: "PaxHeaders/x", Mode: 0o644}, int64(len(body)))
-	out := append(hdr, body...)
+	hdr := UstarHeader(tar.Header{Typeflag: tar.TypeReg, Name: "PaxHeaders/x", Mode: 0o644}, int64(len(body)))
+	hdr[156] = tar.TypeXHeader // tar.Writer will not write an 'x' header itself
+	out := append(Rechecksum(hdr), body...)
 	if pad := len(body) % 512; pad != 0 {
 		out = append(out, make([]byte, 512-pad)...)
 	}
