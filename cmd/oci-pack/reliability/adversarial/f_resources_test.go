@@ -3,8 +3,8 @@
 package adversarial
 
 import (
-	"bufio"
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
