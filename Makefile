@@ -24,6 +24,9 @@ unit: build ## Go tests (unit, conformance, CLI end-to-end)
 race: ## cas and layout tests under the race detector (64 concurrent ingests, concurrent tagging)
 	$(GO) test -race -count=1 ./cas/... ./layout/
 
+crash: build ## exhaustive crash sweep: kill -9 at every file syscall, every fault, 1,000 chaos kills (CRASH_SWEEP=full)
+	CRASH_SWEEP=full $(GO) test -count=1 -timeout 60m -v ./cmd/oci-pack/reliability/crash/
+
 interop: build ## oci-pack against skopeo, oras, regctl, crane, umoci, helm, modctl and a registry (scripts/interop.sh)
 	scripts/interop.sh
 
