@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 )
@@ -108,10 +110,15 @@ func (v *VolumeReader) loadSidecar(path string) error {
 			return fmt.Errorf("%s is not listed in %s: %w", p, path, ErrChecksum)
 		}
 	}
+	var missing []string
 	for name := range sums {
 		if !have[name] {
-			return fmt.Errorf("%s lists %s, which was not given or found (volume missing?): %w", path, name, ErrTruncated)
+			missing = append(missing, name)
 		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing) // the first gap first, whatever the map order
+		return fmt.Errorf("%s lists %s, not given or found (volume missing?): %w", path, strings.Join(missing, ", "), ErrTruncated)
 	}
 	v.sidecar, v.sums = path, sums
 	return nil
