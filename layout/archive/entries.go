@@ -51,6 +51,9 @@ func (im *importer) read(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := checkPAXSize(hdr, im.s.tail[:]); err != nil {
+			return err
+		}
 		if first, dup := im.seen[e.name]; dup {
 			return fmt.Errorf("duplicate archive entry %q (also %q): %w", hdr.Name, first, ErrInvalid)
 		}

@@ -23,6 +23,9 @@ type tarStream struct {
 	limit  int64
 	budget string // how the budget was set, for messages
 	over   error  // the sentinel going over it wraps: ErrTooLarge or ErrNoSpace
+	// tail holds the last block of bytes read: right after tar's Next, the
+	// raw header of the entry it returned (see checkPAXSize).
+	tail [blockSize]byte
 }
 
 func (s *tarStream) Read(p []byte) (int, error) {
@@ -35,6 +38,12 @@ func (s *tarStream) Read(p []byte) (int, error) {
 	}
 	n, err := s.r.Read(p)
 	s.off += int64(n)
+	if n >= blockSize {
+		copy(s.tail[:], p[n-blockSize:n])
+	} else {
+		copy(s.tail[:], s.tail[n:])
+		copy(s.tail[blockSize-n:], p[:n])
+	}
 	if s.off > s.limit {
 		return n, fmt.Errorf("archive expands beyond limit (more than %d bytes, %s): %w", s.limit, s.budget, s.over)
 	}

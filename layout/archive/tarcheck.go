@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"fmt"
 	"path"
+	"strconv"
 	"strings"
 
 	"github.com/oci-pack/oci-pack/cas"
@@ -145,4 +146,47 @@ func typeName(t byte) string {
 		return "sparse file"
 	}
 	return fmt.Sprintf("%q", t)
+}
+
+// maxOctalSize is the largest size a ustar header's 11 octal digits hold;
+// writers put larger sizes only in a PAX record (and 0 in the field).
+const maxOctalSize = 1<<33 - 1
+
+// checkPAXSize refuses an entry whose PAX "size" record and ustar size
+// field disagree (RELIABILITY I10): archive/tar silently takes the PAX
+// value, another reader may take the field and read different bytes.
+// raw is the entry's ustar header block as read.
+func checkPAXSize(hdr *tar.Header, raw []byte) error {
+	if _, ok := hdr.PAXRecords["size"]; !ok || len(raw) != blockSize {
+		return nil
+	}
+	field, ok := parseTarNumber(raw[124:136])
+	if ok && (field == hdr.Size || field == 0 && hdr.Size > maxOctalSize) {
+		return nil
+	}
+	return fmt.Errorf("archive entry %q: PAX header says size %d, ustar header says %d: ambiguous: %w", hdr.Name, hdr.Size, field, ErrInvalid)
+}
+
+// parseTarNumber reads a ustar numeric field: octal digits (NUL or space
+// terminated) or GNU base-256.
+func parseTarNumber(b []byte) (int64, bool) {
+	if len(b) > 0 && b[0]&0x80 != 0 {
+		var n int64
+		for i, c := range b {
+			if i == 0 {
+				c &= 0x7f
+			}
+			if n > 1<<55 {
+				return 0, false
+			}
+			n = n<<8 | int64(c)
+		}
+		return n, true
+	}
+	s := strings.TrimRight(strings.TrimLeft(string(b), " "), " \x00")
+	if s == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(s, 8, 64)
+	return n, err == nil
 }
