@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/oci-pack/oci-pack/cmd/oci-pack/reliability/rtest"
@@ -201,3 +202,18 @@ func member(t testing.TB, ms []rtest.Entry, name string) rtest.Entry {
 
 // ocispecDigest is s as a digest, unchecked.
 func ocispecDigest(s string) digest.Digest { return digest.Digest(s) }
+
+// assertVerifyFails checks a failed `verify`: exit 3, and its report (a
+// line per problem, then the count) mentions every one of says.
+func assertVerifyFails(t testing.TB, r rtest.Result, says ...string) {
+	t.Helper()
+	rtest.AssertCode(t, r, rtest.ExitIntegrity)
+	for _, s := range says {
+		if !strings.Contains(r.Stderr, s) {
+			t.Errorf("[E] verify's report does not mention %q:\n%s", s, r.Stderr)
+		}
+	}
+	if !strings.Contains(r.Stderr, "problem(s) found") {
+		t.Errorf("[E] verify does not count the problems:\n%s", r.Stderr)
+	}
+}
