@@ -88,9 +88,9 @@ func harborView(e *env, l *layout.Layout, doc *layout.Document) pack.HarborView 
 
 func printTree(e *env, t *treeNode, indent string, last bool) {
 	d := t.Descriptor
-	line := fmt.Sprintf("%s  %s  %s  %s", t.Role, d.Digest, d.MediaType, humanBytes(d.Size))
+	line := fmt.Sprintf("%s  %s  %s  %s", t.Role, d.Digest, safe(d.MediaType), humanBytes(d.Size))
 	if t.Document != nil && t.Document.ArtifactType != "" {
-		line += "  artifactType=" + t.Document.ArtifactType
+		line += "  artifactType=" + safe(t.Document.ArtifactType)
 	}
 	fmt.Fprintln(e.stdout, indent+line)
 	child := indent + "  "
@@ -108,7 +108,7 @@ func printTree(e *env, t *treeNode, indent string, last bool) {
 	if t.Harbor != nil {
 		h := t.Harbor
 		meta, _ := json.Marshal(h.Metadata)
-		fmt.Fprintf(e.stdout, "%sharbor: type %s", child, h.Type)
+		fmt.Fprintf(e.stdout, "%sharbor: type %s", child, safe(h.Type))
 		if h.Icon != "" {
 			fmt.Fprintf(e.stdout, ", icon %s", h.Icon)
 		}
@@ -116,7 +116,7 @@ func printTree(e *env, t *treeNode, indent string, last bool) {
 			fmt.Fprintf(e.stdout, ", metadata %s", meta)
 		}
 		if len(h.Skipped) > 0 {
-			fmt.Fprintf(e.stdout, ", skipped %s", strings.Join(h.Skipped, ","))
+			fmt.Fprintf(e.stdout, ", skipped %s", safe(strings.Join(h.Skipped, ",")))
 		}
 		fmt.Fprintln(e.stdout)
 		for _, w := range h.Warnings {

@@ -71,7 +71,7 @@ func runLs(e *env, args []string, all bool) error {
 		if created == "" {
 			created = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Tag, r.Digest, orDash(r.ArtifactType), humanBytes(r.Size), created)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Tag, r.Digest, safe(orDash(r.ArtifactType)), humanBytes(r.Size), safe(created))
 	}
 	return tw.Flush()
 }

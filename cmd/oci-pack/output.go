@@ -3,7 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"text/tabwriter"
+	"unicode"
 )
 
 // printJSON writes v as indented JSON on stdout.
@@ -17,6 +20,16 @@ func (e *env) printJSON(v any) error {
 // table returns a tab-aligned writer on stdout; Flush it.
 func (e *env) table() *tabwriter.Writer {
 	return tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+}
+
+// safe is s as is, or Go-quoted when it holds a control or non-printable
+// character: strings from a layout (media types, annotations) must not
+// reach a terminal as escape sequences.
+func safe(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 // humanBytes formats n in binary units.
