@@ -90,6 +90,9 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 		o.Warn = func(string) {}
 	}
 	o.Progress = progressOrNone(o.Progress)
+	if err := checkMediaTypes(inputs, o); err != nil {
+		return nil, err
+	}
 	ann, err := loadAnnotationFile(o.AnnotationFile)
 	if err != nil {
 		return nil, err
