@@ -168,4 +168,3 @@ func TestO23_MediaTypeDisagreesWithBlob(t *testing.T) {
 		})
 	}
 }
-
