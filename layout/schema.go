@@ -33,11 +33,19 @@ func compileSchemas() {
 		base := path.Base(strings.SplitN(u, "#", 2)[0])
 		return schema.FileSystem().Open("/" + base)
 	}
-	if manifestSchema, schemaErr = c.Compile("image-manifest-schema.json"); schemaErr != nil {
+	// Absolute URLs: a bare file name would be resolved against the
+	// working directory, and a "#" in its path cut the URL short.
+	if manifestSchema, schemaErr = c.Compile("file:///image-manifest-schema.json"); schemaErr != nil {
 		return
 	}
-	indexSchema, schemaErr = c.Compile("image-index-schema.json")
+	indexSchema, schemaErr = c.Compile("file:///image-index-schema.json")
 }
+
+// ValidateSchema checks b against the image-spec JSON schema of an image
+// index (isIndex) or an image manifest: the check Verify makes of
+// index.json and of every OCI manifest and index it walks, so that an
+// import can refuse what verify would flag afterwards.
+func ValidateSchema(b []byte, isIndex bool) error { return validateSchemaBytes(b, isIndex) }
 
 // validateSchema checks b against the image-spec schema of a manifest
 // (isIndex false) or an index.
