@@ -221,3 +221,28 @@ func TestO31_LayoutIsAFile(t *testing.T) {
 	}
 	w.S.AssertIntact(t)
 }
+
+// TestO32_URLSpecialWorkingDir: run from a working directory (and with a
+// layout) whose path holds "#", "%", "?" and a space — characters with a
+// meaning in URLs: import, verify and pack work. (Found by this suite: the
+// schema compiler resolved its files against the working directory as a
+// URL, and a "#" cut it short, failing every import there.)
+func TestO32_URLSpecialWorkingDir(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	odd := filepath.Join(w.In, "a#b %41?c d")
+	os.MkdirAll(odd, 0o755)
+	L := filepath.Join(odd, "L#1")
+	f := w.input(t, "f.bin", []byte("f"))
+	for _, cmd := range [][]string{
+		{"import", "-q", w.GoodTar, L},
+		{"verify", "-q", L},
+		{"pack", "-q", L + ":p", f, "--artifact-type", rtest.ArtifactType},
+		{"extract", "-q", L + ":v1", "-o", filepath.Join(odd, "out#")},
+	} {
+		if r := rtest.RunIn(t, odd, cmd...); r.Code != 0 {
+			t.Errorf("%s in %q: %v", cmd[0], odd, r)
+		}
+	}
+	rtest.AssertVerify(t, L)
+}
