@@ -53,7 +53,7 @@ func reclaimStale(root *os.Root) {
 	entries, _ := f.ReadDir(-1)
 	f.Close()
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), stagePrefix) {
+		if !e.IsDir() || !isStageName(e.Name()) {
 			continue
 		}
 		d, err := root.Open(e.Name())
@@ -67,6 +67,17 @@ func reclaimStale(root *os.Root) {
 	}
 }
 
+// isStageName says whether name is one makeStage gives: the prefix and
+// 12 lower-case hex digits.
+func isStageName(name string) bool {
+	hexPart, ok := strings.CutPrefix(name, stagePrefix)
+	if !ok || len(hexPart) != 12 {
+		return false
+	}
+	_, err := hex.DecodeString(hexPart)
+	return err == nil && strings.ToLower(hexPart) == hexPart
+}
+
 // removeTree removes dir in root. Staged directories may carry read-only
 // modes (from tar entries or an image), which stop an unprivileged
 // RemoveAll; they are made writable and the removal retried.
@@ -74,8 +85,8 @@ func removeTree(root *os.Root, dir string) error {
 	if err := root.RemoveAll(dir); err == nil {
 		return nil
 	}
-	_ = fs.WalkDir(root.FS(), dir, func(p string, d fs.DirEntry, err error) error {
-		if d != nil && d.IsDir() {
+	_ = walkRoot(root, dir, func(p string, fi fs.FileInfo) error {
+		if fi.IsDir() {
 			_ = root.Chmod(p, 0o700)
 		}
 		return nil

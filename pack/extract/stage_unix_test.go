@@ -10,10 +10,11 @@ import (
 
 // A killed extraction's staging directory (unlocked) is removed by the
 // next one; a live one's (locked) is left alone, and so is anything not
-// named like staging.
+// named exactly like staging.
 func TestMakeStageReclaimsDeadStaging(t *testing.T) {
 	dir := t.TempDir()
-	for _, p := range []string{stagePrefix + "dead/sub/part.bin", stagePrefix + "live/a.bin", "keep/" + stagePrefix + "nested/x"} {
+	const dead, live = stagePrefix + "0123456789ab", stagePrefix + "ba9876543210"
+	for _, p := range []string{dead + "/sub/part.bin", live + "/a.bin", "keep/" + stagePrefix + "0123456789ab/x", stagePrefix + "user-dir/x", stagePrefix + "0123456789AB/x"} {
 		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -21,13 +22,13 @@ func TestMakeStageReclaimsDeadStaging(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	os.Chmod(filepath.Join(dir, stagePrefix+"dead", "sub"), 0o500) // read-only dirs come from tar entries
-	live, err := os.Open(filepath.Join(dir, stagePrefix+"live"))
+	os.Chmod(filepath.Join(dir, dead, "sub"), 0o500) // read-only dirs come from tar entries
+	held, err := os.Open(filepath.Join(dir, live))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer live.Close()
-	if ok, err := lockDir(live); !ok || err != nil {
+	defer held.Close()
+	if ok, err := lockDir(held); !ok || err != nil {
 		t.Fatalf("lock the live staging: %v %v", ok, err)
 	}
 	root, err := os.OpenRoot(dir)
@@ -40,10 +41,12 @@ func TestMakeStageReclaimsDeadStaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lock.Close()
-	if _, err := os.Lstat(filepath.Join(dir, stagePrefix+"dead")); !os.IsNotExist(err) {
+	if _, err := os.Lstat(filepath.Join(dir, dead)); !os.IsNotExist(err) {
 		t.Errorf("dead staging not removed: %v", err)
 	}
-	for _, p := range []string{stagePrefix + "live/a.bin", "keep/" + stagePrefix + "nested/x", name} {
+	// Not removed: a live run's staging, a nested or differently named
+	// directory that only looks alike, and the new staging directory.
+	for _, p := range []string{live + "/a.bin", "keep/" + stagePrefix + "0123456789ab/x", stagePrefix + "user-dir/x", stagePrefix + "0123456789AB/x", name} {
 		if _, err := os.Lstat(filepath.Join(dir, p)); err != nil {
 			t.Errorf("%s: %v", p, err)
 		}
