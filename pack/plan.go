@@ -12,6 +12,7 @@ import (
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
+	"golang.org/x/text/unicode/norm"
 )
 
 // layerPlan is everything decided about a layer before any byte is read.
@@ -103,10 +104,10 @@ func planLayers(ctx context.Context, l *layout.Layout, inputs []Input, o Options
 			return nil, fmt.Errorf("%w: inputs %s and %s would both be named %q in the artifact", ErrUsage, prev, in.Path, p.title)
 		}
 		titles[p.title] = in.Path
-		if prev, dup := folded[strings.ToLower(p.title)]; dup {
-			o.Warn(fmt.Sprintf("%q and %q differ only in case: they collide on case-insensitive file systems (exFAT, APFS, NTFS)", prev, p.title))
+		if prev, dup := folded[foldName(p.title)]; dup {
+			o.Warn(fmt.Sprintf("%q and %q differ only in case or Unicode normalisation: they collide on case-insensitive or normalising file systems (exFAT, APFS, NTFS)", prev, p.title))
 		}
-		folded[strings.ToLower(p.title)] = p.title
+		folded[foldName(p.title)] = p.title
 		p.annotations = map[string]string{"org.opencontainers.image.title": p.title}
 		if pre != nil && pre.annotate != nil {
 			p.annotations = mergeAnnotations(p.annotations, pre.annotate(p.title))
@@ -155,10 +156,10 @@ func planDir(ctx context.Context, p *layerPlan, alg compress.Algorithm, o Option
 		if !utf8.ValidString(e.name) {
 			return fmt.Errorf("%w: file name %q is not valid UTF-8; it cannot be recorded faithfully (rename it)", ErrUsage, e.path)
 		}
-		if prev, dup := folded[strings.ToLower(e.name)]; dup {
-			o.Warn(fmt.Sprintf("%q and %q differ only in case: they collide on case-insensitive file systems", prev, e.name))
+		if prev, dup := folded[foldName(e.name)]; dup {
+			o.Warn(fmt.Sprintf("%q and %q differ only in case or Unicode normalisation: they collide on case-insensitive or normalising file systems", prev, e.name))
 		}
-		folded[strings.ToLower(e.name)] = e.name
+		folded[foldName(e.name)] = e.name
 		if e.info.Mode().IsRegular() {
 			p.size += e.info.Size()
 		}
@@ -263,3 +264,8 @@ func titleOf(in Input) (string, error) {
 	}
 	return name, nil
 }
+
+// foldName is the key under which names collide on case-insensitive or
+// normalising file systems: NFC form (APFS and macOS tools treat "é" and
+// "e\u0301" as one name), lower-cased.
+func foldName(name string) string { return strings.ToLower(norm.NFC.String(name)) }
