@@ -6,7 +6,6 @@ import (
 	"archive/tar"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -409,6 +408,3 @@ func TestO16_UnicodeConfusableTags(t *testing.T) {
 		})
 	}
 }
-
-// jsonOf marshals v for messages.
-func jsonOf(v any) string { b, _ := json.Marshal(v); return string(b) }
