@@ -66,6 +66,9 @@ type Options struct {
 	Progress Progress
 	// NoCache re-reads every input instead of trusting the stat cache.
 	NoCache bool
+	// AllowOutside lets the modelpack preset follow symlinks that lead
+	// outside the directory being packed.
+	AllowOutside bool
 	// Warn receives non-fatal notices (excluded paths, name collisions).
 	Warn func(string)
 }

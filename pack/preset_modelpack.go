@@ -119,10 +119,13 @@ func init() {
 }
 
 // expandModelDirs walks each directory argument into its files, one layer
-// per file, named by their path relative to that directory. Symlinks to
-// regular files are followed (Hugging Face snapshot directories are made
-// of them); symlinks to anything else, and .git directories, are refused
-// or skipped.
+// per file, named by their path relative to that directory; .git
+// directories are skipped. Symlinks to regular files are followed when
+// their target stays inside the directory — or, for a Hugging Face cache
+// snapshot (…/models--org--name/snapshots/<rev>), inside that repository,
+// whose snapshot files all link to ../../blobs/<hash>. A link leading
+// anywhere else is refused unless Options.AllowOutside (RELIABILITY C-32):
+// a tree from elsewhere must not smuggle host files into an artifact.
 func expandModelDirs(in []Input, o Options) ([]Input, error) {
 	var out []Input
 	for _, i := range in {
@@ -133,6 +136,10 @@ func expandModelDirs(in []Input, o Options) ([]Input, error) {
 		if !fi.IsDir() {
 			out = append(out, i)
 			continue
+		}
+		roots, err := linkRoots(i.Path)
+		if err != nil {
+			return nil, err
 		}
 		var files []Input
 		err = filepath.WalkDir(i.Path, func(p string, d fs.DirEntry, err error) error {
@@ -156,6 +163,11 @@ func expandModelDirs(in []Input, o Options) ([]Input, error) {
 			if !target.Mode().IsRegular() {
 				return fmt.Errorf("%w: %s is a %s; the modelpack preset packs regular files (and symlinks to them)", ErrUsage, p, cas.FileKind(target.Mode()))
 			}
+			if d.Type()&fs.ModeSymlink != 0 && !o.AllowOutside {
+				if err := checkLinkInside(p, roots); err != nil {
+					return err
+				}
+			}
 			files = append(files, Input{Path: p, Title: filepath.ToSlash(rel), MediaType: i.MediaType})
 			return nil
 		})
@@ -166,6 +178,45 @@ func expandModelDirs(in []Input, o Options) ([]Input, error) {
 		out = append(out, files...)
 	}
 	return out, nil
+}
+
+// linkRoots are the directories a symlink under dir may lead into: dir
+// itself, and the repository of a Hugging Face cache snapshot.
+func linkRoots(dir string) ([]string, error) {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, fmt.Errorf("input %s: %w", dir, err)
+	}
+	real, err = filepath.Abs(real)
+	if err != nil {
+		return nil, err
+	}
+	roots := []string{real}
+	snapshots := filepath.Dir(real)
+	repo := filepath.Dir(snapshots)
+	if filepath.Base(snapshots) == "snapshots" {
+		if st, err := os.Stat(filepath.Join(repo, "blobs")); err == nil && st.IsDir() {
+			roots = append(roots, repo)
+		}
+	}
+	return roots, nil
+}
+
+// checkLinkInside refuses a symlink whose final target is outside roots.
+func checkLinkInside(p string, roots []string) error {
+	target, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return fmt.Errorf("input %s: %w", p, err)
+	}
+	if target, err = filepath.Abs(target); err != nil {
+		return err
+	}
+	for _, r := range roots {
+		if rel, err := filepath.Rel(r, target); err == nil && filepath.IsLocal(rel) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: %s is a symlink to %s, outside %s; pass --allow-outside to pack what it points to", ErrUsage, p, target, roots[0])
 }
 
 // modelPackConfigDoc is the application/vnd.cncf.model.config.v1+json

@@ -27,6 +27,7 @@ type packFlags struct {
 	skipList       []string
 	preset         string
 	noCache        bool
+	allowOutside   bool
 }
 
 func (f *packFlags) apply(fs *pflag.FlagSet) {
@@ -41,6 +42,7 @@ func (f *packFlags) apply(fs *pflag.FlagSet) {
 	fs.StringVar(&f.icon, "icon", "", "Harbor icon: PNG, GIF or JPEG of at most 1 MiB, added as a layer")
 	fs.StringSliceVar(&f.skipList, "skip-list", nil, "Harbor skip-list: config keys Harbor should not display (comma-separated)")
 	fs.BoolVar(&f.noCache, "no-cache", false, "re-read every input instead of reusing digests of unchanged files from the layout's stat cache")
+	fs.BoolVar(&f.allowOutside, "allow-outside", false, "let --preset modelpack follow symlinks that lead outside the packed directory (a Hugging Face snapshot's links into its repository's blobs/ are always followed)")
 	fs.StringVar(&f.preset, "preset", "", "fill media types and config for a known artifact type: "+strings.Join(pack.Presets(), ", "))
 }
 
@@ -56,6 +58,7 @@ func (f *packFlags) options(e *env) (pack.Options, error) {
 		SkipList:       f.skipList,
 		Preset:         f.preset,
 		NoCache:        f.noCache,
+		AllowOutside:   f.allowOutside,
 		Warn:           func(s string) { e.warnf("%s", s) },
 	}
 	if f.config != "" {
