@@ -21,7 +21,7 @@ type fileLock struct {
 func lockFile(path string, exclusive bool, timeout time.Duration, what string) (*fileLock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("open lock %s: %w", path, err)
+		return nil, fmt.Errorf("cannot lock %s: %w", what, err) // err names the lock file
 	}
 	start := time.Now()
 	wait := 5 * time.Millisecond

@@ -103,7 +103,7 @@ func (v *VolumeWriter) Write(p []byte) (int, error) {
 		written += n
 		p = p[n:]
 		if err != nil {
-			v.err = fmt.Errorf("write %s: %w", v.f.Name(), err)
+			v.err = fmt.Errorf("export volume: %w", err) // err names the file
 		}
 	}
 	return written, v.err
