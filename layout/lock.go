@@ -3,6 +3,7 @@ package layout
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -20,6 +21,11 @@ type fileLock struct {
 // names the lock in errors.
 func lockFile(path string, exclusive bool, timeout time.Duration, what string) (*fileLock, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil && (errors.Is(err, fs.ErrPermission) || isReadOnlyFS(err)) {
+		// flock works on a read-only descriptor: a user who may only read
+		// the layout still takes part in its locking.
+		f, err = os.Open(path)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot lock %s: %w", what, err) // err names the lock file
 	}
