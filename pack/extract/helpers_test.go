@@ -183,17 +183,11 @@ func tree(t *testing.T, dir string, withModes bool) map[string]string {
 	}
 	defer r.Close()
 	out := map[string]string{}
-	err = fs.WalkDir(r.FS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
+	err = walkRoot(r, ".", func(p string, info fs.FileInfo) error {
 		if p == "." {
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
+		d := fs.FileInfoToDirEntry(info)
 		mode := ""
 		if withModes {
 			mode = fmt.Sprintf(" %04o", info.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky))

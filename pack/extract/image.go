@@ -13,6 +13,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/oci-pack/oci-pack/pack"
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
@@ -89,9 +90,26 @@ func (x *extraction) unpackImageLayer(ctx context.Context, lp *layerPlan, rootfs
 		if verr := s.verifyRest(); verr != nil {
 			return verr
 		}
-		return fmt.Errorf("%s: unpack: %w", lp.who, uerr)
+		if environmental(uerr) {
+			return fmt.Errorf("%s: unpack: %w", lp.who, uerr)
+		}
+		// The layer is intact, so umoci refused its content (a hardlink to
+		// nothing or to a directory, an empty symlink target, a name too
+		// long for the file system): a malformed layer, integrity class.
+		return fmt.Errorf("%s: unpack: %w: %w", lp.who, uerr, ErrUnsafe)
 	}
 	return nil
+}
+
+// environmental reports an error of the machine rather than of the layer:
+// a full or read-only disk, an I/O error, no descriptors or memory left.
+func environmental(err error) bool {
+	for _, e := range []error{syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.EROFS, syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // sanitize copies a layer's tar to w, keeping names, types, sizes, modes
@@ -174,20 +192,13 @@ func rootlessMapping() layer.MapOptions {
 // recordTree lists the unpacked rootfs for the result.
 func (x *extraction) recordTree(prefix string) error {
 	top := path.Join(x.stage, prefix)
-	return fs.WalkDir(x.root.FS(), top, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
+	return walkRoot(x.root, top, func(p string, info fs.FileInfo) error {
+		if info.IsDir() {
 			return nil
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
 		}
 		rel := strings.TrimPrefix(p, x.stage+"/")
 		t := "file"
-		if d.Type()&fs.ModeSymlink != 0 {
+		if info.Mode()&fs.ModeSymlink != 0 {
 			t = "symlink"
 		}
 		x.record(File{Path: rel, Size: info.Size(), Type: t})
