@@ -264,7 +264,8 @@ func (s *scanner) str() (string, error) {
 				}
 				sb.WriteRune(r)
 			default:
-				return "", s.errf("invalid escape \\%c", e)
+				// e quoted: a raw control byte must not reach a terminal or log.
+				return "", s.errf("invalid escape \\%s", strings.Trim(fmt.Sprintf("%q", []byte{e}), `"`))
 			}
 		default:
 			sb.WriteByte(c)
