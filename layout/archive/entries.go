@@ -95,6 +95,12 @@ func (im *importer) entry(ctx context.Context, tr *tar.Reader, hdr *tar.Header, 
 			// usage error (layout.ErrInvalidTag) of the caller's.
 			return fmt.Errorf("archive entry %q: %v: %w", hdr.Name, err, ErrInvalid)
 		}
+		// Its descriptors go into the layout's index.json as they are:
+		// refuse what verify would then flag (a descriptor without a
+		// media type, a platform without os).
+		if err := layout.ValidateSchema(b, true); err != nil {
+			return fmt.Errorf("archive entry %q: %v: %w", hdr.Name, err, ErrInvalid)
+		}
 		im.index = idx
 	case kindLayoutFile:
 		b, err := im.readJSON(tr, hdr, maxLayoutFile)

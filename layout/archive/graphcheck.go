@@ -52,6 +52,12 @@ func checkGraph(ctx context.Context, l *layout.Layout, idx *ocispec.Index) error
 			bad = append(bad, fmt.Errorf("%s: %w", n.Path(), err))
 			return nil
 		}
+		if mt := d.MediaType; mt == ocispec.MediaTypeImageManifest || mt == ocispec.MediaTypeImageIndex {
+			if err := layout.ValidateSchema(doc.Raw, doc.IsIndex()); err != nil { // as verify does
+				bad = append(bad, fmt.Errorf("%s %s: %v: %w", n.Path(), d.Digest, err, layout.ErrCorrupt))
+				return nil
+			}
+		}
 		for i, c := range doc.Children() {
 			if err := visit(&layout.Node{Descriptor: c, Parent: n, Role: childRole(doc, i)}, depth+1); err != nil {
 				return err
