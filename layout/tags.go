@@ -3,7 +3,6 @@ package layout
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -13,10 +12,39 @@ import (
 // systems and registries do.
 const MaxTagLength = 255
 
-// tagRe is the org.opencontainers.image.ref.name grammar of image-spec
-// annotations.md: components of alphanumerics joined by [-._:@+] or "--",
-// separated by "/".
-var tagRe = regexp.MustCompile(`^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$`)
+// isRefName reports whether name is in the org.opencontainers.image.ref.name
+// grammar of image-spec annotations.md:
+//
+//	ref       ::= component ("/" component)*
+//	component ::= alphanum (separator alphanum)*
+//	alphanum  ::= [A-Za-z0-9]+
+//	separator ::= [-._:@+] | "--"
+//
+// Hand-written rather than a regular expression: index.json may hold
+// 100,000 tags, each checked on every read.
+func isRefName(name string) bool {
+	// prev: 'a' after an alphanumeric, 's' after a separator (or start of
+	// a component), '-' after a first '-' that may become "--".
+	prev := byte('s')
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+			prev = 'a'
+		case c == '-' && prev == '-':
+			prev = 's' // "--"
+		case prev != 'a':
+			return false
+		case c == '-':
+			prev = '-'
+		case c == '.', c == '_', c == ':', c == '@', c == '+', c == '/':
+			prev = 's'
+		default:
+			return false
+		}
+	}
+	return prev == 'a'
+}
 
 // ValidateTag checks name against the ref.name grammar (RELIABILITY A-13).
 // The error quotes the name, so control characters show escaped.
@@ -24,7 +52,7 @@ func ValidateTag(name string) error {
 	if len(name) > MaxTagLength {
 		return fmt.Errorf("%w %.40q…: %d bytes, limit %d", ErrInvalidTag, name, len(name), MaxTagLength)
 	}
-	if !tagRe.MatchString(name) {
+	if !isRefName(name) {
 		return fmt.Errorf("%w %q: not in the ref.name grammar (letters and digits joined by one of -._:@+ or --, components separated by /)", ErrInvalidTag, name)
 	}
 	return nil

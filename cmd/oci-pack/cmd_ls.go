@@ -6,6 +6,7 @@ import (
 	"github.com/oci-pack/oci-pack/layout"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
+	"golang.org/x/sync/errgroup"
 )
 
 func init() {
@@ -41,25 +42,29 @@ func runLs(e *env, args []string, all bool) error {
 	if err != nil {
 		return err
 	}
-	rows := []lsRow{}
+	var tags []layout.Tag
 	for _, t := range layout.Tags(idx) {
-		if !all && layout.IsReferrersTag(t.Name) {
-			continue
+		if all || !layout.IsReferrersTag(t.Name) {
+			tags = append(tags, t)
 		}
-		row := lsRow{Tag: t.Name, Digest: t.Descriptor.Digest.String(), MediaType: t.Descriptor.MediaType, ArtifactType: t.Descriptor.ArtifactType, Size: t.Descriptor.Size}
-		if layout.IsDocument(t.Descriptor) {
-			doc, err := l.ReadDocument(e.ctx, t.Descriptor)
-			if err != nil {
-				e.warnf("tag %s: %v", t.Name, err)
-			} else {
-				row.Size += docSize(doc)
-				row.Created = doc.Annotations[ocispec.AnnotationCreated]
-				if row.ArtifactType == "" {
-					row.ArtifactType = artifactTypeOf(doc)
-				}
-			}
+	}
+	// Each row reads its manifest (verified); rows are filled in parallel
+	// and printed in index order.
+	rows := make([]lsRow, len(tags))
+	warnings := make([]error, len(tags))
+	g := new(errgroup.Group)
+	g.SetLimit(e.g.jobs)
+	for i, t := range tags {
+		g.Go(func() error {
+			rows[i], warnings[i] = lsRowOf(e, l, t)
+			return nil
+		})
+	}
+	g.Wait()
+	for i, w := range warnings {
+		if w != nil {
+			e.warnf("tag %s: %v", tags[i].Name, w)
 		}
-		rows = append(rows, row)
 	}
 	if e.json() {
 		return e.printJSON(rows)
@@ -74,6 +79,25 @@ func runLs(e *env, args []string, all bool) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Tag, r.Digest, safe(orDash(r.ArtifactType)), humanBytes(r.Size), safe(created))
 	}
 	return tw.Flush()
+}
+
+// lsRowOf describes one tag; an unreadable manifest still gives a row,
+// with the error to warn about.
+func lsRowOf(e *env, l *layout.Layout, t layout.Tag) (lsRow, error) {
+	row := lsRow{Tag: t.Name, Digest: t.Descriptor.Digest.String(), MediaType: t.Descriptor.MediaType, ArtifactType: t.Descriptor.ArtifactType, Size: t.Descriptor.Size}
+	if !layout.IsDocument(t.Descriptor) {
+		return row, nil
+	}
+	doc, err := l.ReadDocument(e.ctx, t.Descriptor)
+	if err != nil {
+		return row, err
+	}
+	row.Size += docSize(doc)
+	row.Created = doc.Annotations[ocispec.AnnotationCreated]
+	if row.ArtifactType == "" {
+		row.ArtifactType = artifactTypeOf(doc)
+	}
+	return row, nil
 }
 
 // docSize is the bytes a document's direct children take (an index's

@@ -205,6 +205,18 @@ func (s *scanner) number() error {
 // turn them into U+FFFD, so two different names could decode equal.
 func (s *scanner) str() (string, error) {
 	s.i++ // opening quote
+	// Fast path: most strings hold no escape; they need no decoding.
+	for j := s.i; j < len(s.b); j++ {
+		c := s.b[j]
+		if c == '"' {
+			v := string(s.b[s.i:j])
+			s.i = j + 1
+			return v, nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
 	var sb strings.Builder
 	for {
 		if s.i >= len(s.b) {
@@ -301,7 +313,7 @@ func (s *scanner) object(depth int) error {
 		return s.errf("nesting deeper than %d", MaxDepth)
 	}
 	s.i++ // {
-	seen := map[string]string{}
+	var keys keySet
 	s.skipSpace()
 	if s.i < len(s.b) && s.b[s.i] == '}' {
 		s.i++
@@ -320,15 +332,13 @@ func (s *scanner) object(depth int) error {
 		if err != nil {
 			return err
 		}
-		fold := foldKey(key)
-		if prev, dup := seen[fold]; dup {
+		if prev, dup := keys.add(key); dup {
 			s.i = at
 			if prev == key {
 				return s.errf("duplicate key %q", key)
 			}
 			return s.errf("duplicate key %q (also %q; keys differing only in case are ambiguous)", key, prev)
 		}
-		seen[fold] = key
 		s.skipSpace()
 		if s.i >= len(s.b) {
 			return s.eof()
@@ -357,21 +367,79 @@ func (s *scanner) object(depth int) error {
 	}
 }
 
-// foldKey maps key to a canonical member of its case-folding class, the
-// same equivalence encoding/json uses to match keys to struct fields (so
-// "ſize" and "SIZE" both collide with "size").
-func foldKey(key string) string {
-	var sb strings.Builder
-	for _, r := range key {
-		min := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if f < min {
-				min = f
+// keySet holds one object's keys. Objects are small as a rule, so up to
+// smallObject keys are compared pairwise with strings.EqualFold (the
+// equivalence encoding/json matches fields by) without allocating; larger
+// ones switch to a map of folded keys.
+type keySet struct {
+	list []string
+	m    map[string]string
+}
+
+const smallObject = 16
+
+// add records key and returns the earlier key it collides with, if any.
+func (k *keySet) add(key string) (string, bool) {
+	if k.m == nil {
+		for _, p := range k.list {
+			if strings.EqualFold(p, key) {
+				return p, true
 			}
 		}
-		sb.WriteRune(min)
+		if len(k.list) < smallObject {
+			k.list = append(k.list, key)
+			return "", false
+		}
+		k.m = make(map[string]string, 2*smallObject)
+		for _, p := range k.list {
+			k.m[foldKey(p)] = p
+		}
+	}
+	f := foldKey(key)
+	if p, ok := k.m[f]; ok {
+		return p, true
+	}
+	k.m[f] = key
+	return "", false
+}
+
+// foldKey maps key to a canonical member of its case-folding class, the
+// same equivalence encoding/json uses to match keys to struct fields (so
+// "ſize" and "SIZE" both collide with "size"). A rune whose class holds an
+// ASCII lower-case letter maps to it, any other to its class's least
+// member; so lower-case ASCII keys, nearly all keys, map to themselves.
+func foldKey(key string) string {
+	ascii, upper := true, false
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		ascii = ascii && c < utf8.RuneSelf
+		upper = upper || c >= 'A' && c <= 'Z'
+	}
+	switch {
+	case ascii && !upper:
+		return key
+	case ascii:
+		return strings.ToLower(key)
+	}
+	var sb strings.Builder
+	for _, r := range key {
+		sb.WriteRune(foldRune(r))
 	}
 	return sb.String()
+}
+
+func foldRune(r rune) rune {
+	least := r
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f >= 'a' && f <= 'z' {
+			return f
+		}
+		least = min(least, f)
+	}
+	if r >= 'a' && r <= 'z' {
+		return r
+	}
+	return least
 }
 
 func (s *scanner) array(depth int) error {
