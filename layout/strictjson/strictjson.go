@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -196,6 +197,14 @@ func (s *scanner) number() error {
 	if s.i-start > 64 {
 		s.i = start
 		return s.errf("number too long")
+	}
+	// encoding/json fails on a number beyond float64 ("1e700") when it
+	// decodes into one; refuse it here, with an offset, so that what Check
+	// accepts always decodes.
+	if _, err := strconv.ParseFloat(string(s.b[start:s.i]), 64); err != nil {
+		num := string(s.b[start:s.i])
+		s.i = start
+		return s.errf("number %s out of range", num)
 	}
 	return nil
 }
