@@ -34,12 +34,14 @@ const (
 // FuzzImport feeds arbitrary bytes to Import as an archive (plain,
 // gzip or zstd: Import sniffs) into a copy of a layout tagged v0.
 // Properties, for every input (checkImport): no panic, no hang, nothing
-// outside the layout created or changed, index.json byte-identical after
-// a failure, the layout valid after any outcome (layouttest: index.json
-// and every reachable document strict and schema-valid, every file under
-// blobs/ named by the digest of its content, no staging left), imported
-// blobs mode 0444 or 0644, and a failure of the integrity or conflict
-// class — never a usage error, never unclassified.
+// outside the layout created or changed, nothing in it but its own
+// top-level names, every blob added named by the digest of its content
+// and of mode 0444 or 0644, no staging left. After a failure: index.json
+// byte-identical, and an error of the integrity or conflict class (never
+// a usage error, never unclassified, no raw control characters). After
+// success: the layout passes layouttest.Validate (index.json and every
+// reachable document strict and schema-valid, as verify requires), no
+// existing tag moved, the reported tags and blob count true.
 func FuzzImport(f *testing.F) {
 	tmpl := fuzzTemplate(f)
 	for name, b := range importSeeds(f, tmpl) {
