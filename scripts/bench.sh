@@ -131,8 +131,12 @@ else
 		COMMIT="$COMMIT+dirty (uncommitted changes in the working tree)"
 	fi
 fi
-(cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$S/bin/oci-pack" ./cmd/oci-pack) || die "go build ./cmd/oci-pack failed"
-(cd "$REPO" && go build -o "$S/bin/" ./scripts/bench/gendata ./scripts/bench/genlayout) || die "building the generators failed"
+if ((REPORT_ONLY)) && [[ -x $S/bin/oci-pack ]]; then
+	log "reusing the binaries of the last run in $S/bin"
+else
+	(cd "$src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$S/bin/oci-pack" ./cmd/oci-pack) || die "go build ./cmd/oci-pack failed"
+	(cd "$REPO" && go build -o "$S/bin/" ./scripts/bench/gendata ./scripts/bench/genlayout) || die "building the generators failed"
+fi
 export B=$S/bin/oci-pack
 GEN=$S/bin/gendata
 

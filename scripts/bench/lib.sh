@@ -122,7 +122,7 @@ run_one() {
 	fi
 	log "$(printf '%-16s run %d: %7.2fs wall  %7.2fs cpu  %5d MiB  (bg %s cpu-s)' "$id" "$r" "$wall" "$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')" "$((rss / 1024))" "$bg")"
 	if awk -v w="$wall" -v l="$LONG" 'BEGIN{exit !(w > l)}' && ((r < ${RUNSOF[$id]})); then
-		NOTE[$id]="1 run only: the first took ${wall}s (> ${LONG}s)"
+		NOTE[$id]="not repeated after a run took ${wall}s (> ${LONG}s)"
 		SKIP[$id]=1
 	fi
 }

@@ -35,8 +35,8 @@ ratio() {
 	return 0
 }
 
-# div A B: A/B to 2 decimals, or "" if either is missing or B is 0.
-div() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf "%.2f", a/b }' || true; }
+# div A B: A/B to 2 decimals (2 significant digits below 0.1), or "" if either is missing or B is 0.
+div() { [[ -n $1 && -n $2 ]] && awk -v a="$1" -v b="$2" 'BEGIN{ if (b > 0) printf (a/b < 0.1 ? "%.2g" : "%.2f"), a/b }' || true; }
 
 # verdict VALUE OP LIMIT: PASS/MISS for VALUE <= or >= LIMIT; n/a if no value.
 verdict() {

@@ -215,10 +215,10 @@ func fillTail(p *prose, w []byte, n int) {
 		w = append(w, ' ')
 		w = append(w, word...)
 	}
-	for len(w) < n-1 {
+	for len(w) < n {
 		w = append(w, ' ')
 	}
-	_ = append(w, '\n')
+	w[n-1] = '\n'
 }
 
 // writeText writes size bytes of text into dir as files of fileSize
