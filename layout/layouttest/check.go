@@ -246,7 +246,9 @@ func (v *validator) walk(desc ocispec.Descriptor, where string, depth int) {
 		v.addf("%s %s: %v", where, desc.Digest, err)
 		return
 	}
-	if m.MediaType != desc.MediaType {
+	// A document's own mediaType is a SHOULD in image-spec (manifest.md,
+	// image-index.md); when present it must agree with the descriptor.
+	if m.MediaType != "" && m.MediaType != desc.MediaType {
 		v.addf("%s %s: document mediaType %q, descriptor says %q", where, desc.Digest, m.MediaType, desc.MediaType)
 	}
 	if isIndex(desc.MediaType) {
