@@ -3,7 +3,6 @@ package pack
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -65,39 +64,58 @@ func writeRawFile(ctx context.Context, s *cas.Store, p string, mediaType string,
 	return Layer{Descriptor: res.Descriptor, DiffID: res.Descriptor.Digest, Reused: res.Reused}, nil
 }
 
-// writeTarLayer streams entries as a reproducible tar through a diffID
-// hasher and the compressor into one blob.
-func writeTarLayer(ctx context.Context, s *cas.Store, entries []entry, to TarOptions, mediaType string, alg compress.Algorithm, co compress.Options, tr Tracker) (Layer, error) {
+// writeTarLayer streams entries as a reproducible tar through the
+// compressor into one blob. The diffID (digest of the uncompressed tar) is
+// computed only when wantDiffID — oras's unpack annotation and ModelPack's
+// config need it — and then on its own goroutine, overlapping compression:
+// a second sha256 in line would cap the layer at one core's hash speed.
+// Uncompressed, the diffID is the digest itself.
+func writeTarLayer(ctx context.Context, s *cas.Store, entries []entry, to TarOptions, mediaType string, alg compress.Algorithm, co compress.Options, wantDiffID bool, tr Tracker) (Layer, error) {
 	w, err := s.Writer(ctx, ocispec.Descriptor{MediaType: mediaType})
 	if err != nil {
 		return Layer{}, err
 	}
-	fail := func(err error) (Layer, error) {
+	zw, err := compress.NewWriter(w, alg, co)
+	if err != nil {
 		w.Abort()
 		return Layer{}, err
 	}
-	zw, err := compress.NewWriter(w, alg, co)
-	if err != nil {
-		return fail(err)
+	var diff *cas.AsyncHash
+	var out io.Writer = zw
+	if wantDiffID && alg != compress.None {
+		diff = cas.NewAsyncHash(digest.SHA256)
+		out = io.MultiWriter(diff, zw)
 	}
-	diff := sha256.New()
-	bw := bufio.NewWriterSize(io.MultiWriter(diff, zw), copyBufferSize)
-	if err := writeTar(ctx, bw, entries, to, make([]byte, copyBufferSize), tr.Add); err != nil {
+	fail := func(err error) (Layer, error) {
 		zw.Close()
+		if diff != nil {
+			diff.Close()
+		}
+		w.Abort()
+		return Layer{}, err
+	}
+	bw := bufio.NewWriterSize(out, copyBufferSize)
+	if err := writeTar(ctx, bw, entries, to, make([]byte, copyBufferSize), tr.Add); err != nil {
 		return fail(err)
 	}
 	if err := bw.Flush(); err != nil {
-		zw.Close()
 		return fail(err)
 	}
 	if err := zw.Close(); err != nil {
 		return fail(fmt.Errorf("compress: %w", err))
 	}
+	var diffID digest.Digest
+	if diff != nil {
+		diffID = diff.Sum()
+	}
 	res, err := w.Commit(ctx)
 	if err != nil {
 		return Layer{}, err
 	}
-	return Layer{Descriptor: res.Descriptor, DiffID: digest.NewDigest(digest.SHA256, diff), Reused: res.Reused}, nil
+	if alg == compress.None {
+		diffID = res.Descriptor.Digest
+	}
+	return Layer{Descriptor: res.Descriptor, DiffID: diffID, Reused: res.Reused}, nil
 }
 
 // singleFileEntries makes the one-entry tar listing for a file stored

@@ -22,6 +22,7 @@ type layerPlan struct {
 	info        os.FileInfo // stat at planning time: the stat cache key
 	isDir       bool
 	tarred      bool // stored as a tar (directories, compressed files)
+	wantDiffID  bool // the uncompressed digest is needed (oras annotation, preset config)
 	mediaType   string
 	alg         compress.Algorithm
 	level       int
@@ -35,14 +36,14 @@ type layerPlan struct {
 // the input.
 func (p *layerPlan) build(ctx context.Context, l *layout.Layout, cache *statCache, co compress.Options, tr Tracker) (Layer, error) {
 	key := p.cacheKey(cache)
-	if lay, ok := cache.lookup(ctx, l, key, p.mediaType); ok {
+	if lay, ok := cache.lookup(ctx, l, key, p.mediaType, p.alg != compress.None); ok {
 		tr.Add(p.size)
 		return p.annotate(lay), nil
 	}
 	var lay Layer
 	var err error
 	if p.tarred {
-		lay, err = writeTarLayer(ctx, l.Blobs(), p.entries, p.tarOpts, p.mediaType, p.alg, co, tr)
+		lay, err = writeTarLayer(ctx, l.Blobs(), p.entries, p.tarOpts, p.mediaType, p.alg, co, p.wantDiffID, tr)
 	} else {
 		lay, err = writeRawFile(ctx, l.Blobs(), p.path, p.mediaType, tr)
 	}
@@ -126,6 +127,7 @@ func planLayers(ctx context.Context, l *layout.Layout, inputs []Input, o Options
 		if err != nil {
 			return nil, err
 		}
+		p.wantDiffID = p.alg == compress.Gzip || pre != nil
 		plans = append(plans, p)
 	}
 	return plans, nil

@@ -73,7 +73,9 @@ func loadStatCache(l *layout.Layout) *statCache {
 }
 
 // lookup returns the layer cached under key if its blob is still stored.
-func (c *statCache) lookup(ctx context.Context, l *layout.Layout, key string, mediaType string) (Layer, bool) {
+// A compressed layer's diffID is what was cached (empty if it was not
+// computed); an uncompressed one's is its digest.
+func (c *statCache) lookup(ctx context.Context, l *layout.Layout, key string, mediaType string, compressed bool) (Layer, bool) {
 	if c == nil || key == "" {
 		return Layer{}, false
 	}
@@ -93,7 +95,7 @@ func (c *statCache) lookup(ctx context.Context, l *layout.Layout, key string, me
 	c.dirty = true
 	c.mu.Unlock()
 	diff := e.DiffID
-	if diff == "" {
+	if !compressed {
 		diff = e.Digest
 	}
 	return Layer{Descriptor: desc, DiffID: diff, Reused: true}, true
@@ -106,7 +108,7 @@ func (c *statCache) store(key string, lay Layer) {
 	}
 	e := statEntry{Digest: lay.Descriptor.Digest, Size: lay.Descriptor.Size, Used: c.now.Unix()}
 	if lay.DiffID != lay.Descriptor.Digest {
-		e.DiffID = lay.DiffID
+		e.DiffID = lay.DiffID // "" when not computed
 	}
 	c.mu.Lock()
 	c.entries[key] = e
@@ -168,7 +170,7 @@ func (c *statCache) fileKey(fi os.FileInfo) string {
 // compression. "" if any entry cannot be cached.
 func (c *statCache) dirKey(p *layerPlan) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "v1|%s|%s|%d|%d|%s|%s\n", p.mediaType, p.alg, p.level, p.tarOpts.MTime.UnixNano(), codecVersion(), p.title)
+	fmt.Fprintf(h, "v2|%s|%s|%d|%d|%s|%s|%t\n", p.mediaType, p.alg, p.level, p.tarOpts.MTime.UnixNano(), codecVersion(), p.title, p.wantDiffID)
 	for _, e := range p.entries {
 		id, ok := fileStamp(e.info)
 		if !ok || c.racy(id) {

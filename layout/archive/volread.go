@@ -3,6 +3,7 @@ package archive
 import (
 	"errors"
 	"fmt"
+	"github.com/oci-pack/oci-pack/cas"
 	"io"
 	"io/fs"
 	"os"
@@ -29,7 +30,7 @@ type VolumeReader struct {
 	size    int64                    // total bytes, -1 if unknown
 	i       int                      // current volume
 	f       *os.File
-	h       *bgHash
+	h       *cas.AsyncHash
 	err     error // sticky
 }
 
@@ -150,7 +151,7 @@ func (v *VolumeReader) Read(p []byte) (int, error) {
 			}
 			v.f = f
 			if v.sums != nil {
-				v.h = newBgHash()
+				v.h = cas.NewAsyncHash(digest.SHA256)
 			}
 		}
 		n, err := v.f.Read(p)

@@ -39,7 +39,7 @@ type VolumeWriter struct {
 	done  []Volume
 	made  []string // every file created, for Abort
 	f     *os.File
-	h     *bgHash
+	h     *cas.AsyncHash
 	n     int64 // bytes in the current volume
 	flush int64 // bytes of it handed to startWriteback
 	err   error // sticky
@@ -75,7 +75,7 @@ func (v *VolumeWriter) open() error {
 		return err
 	}
 	v.made = append(v.made, f.Name())
-	v.f, v.h, v.n, v.flush = f, newBgHash(), 0, 0
+	v.f, v.h, v.n, v.flush = f, cas.NewAsyncHash(digest.SHA256), 0, 0
 	return nil
 }
 
