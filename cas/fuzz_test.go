@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fuzztest"
 	"github.com/oci-pack/oci-pack/cas/testsuite"
-	"github.com/oci-pack/oci-pack/internal/fuzztest"
 	"github.com/opencontainers/go-digest"
 )
 

@@ -15,8 +15,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fuzztest"
 	"github.com/oci-pack/oci-pack/compress"
-	"github.com/oci-pack/oci-pack/internal/fuzztest"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/layouttest"
 	"github.com/oci-pack/oci-pack/layout/strictjson"

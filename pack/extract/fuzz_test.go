@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fuzztest"
 	"github.com/oci-pack/oci-pack/compress"
-	"github.com/oci-pack/oci-pack/internal/fuzztest"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
