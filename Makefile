@@ -28,7 +28,7 @@ crash: build ## exhaustive crash sweep: kill -9 at every file syscall, every fau
 	CRASH_SWEEP=full $(GO) test -count=1 -timeout 60m -v ./cmd/oci-pack/reliability/crash/
 
 FUZZTIME ?= 5m
-.PHONY: fuzz-short
+.PHONY: fuzz-short bench-quick
 fuzz: ## every native Go fuzz target for FUZZTIME each (default 5m; scripts/fuzz.sh)
 	scripts/fuzz.sh $(FUZZTIME)
 
@@ -38,7 +38,7 @@ fuzz-short: ## every fuzz target for 20 s (part of make test)
 interop: build ## oci-pack against skopeo, oras, regctl, crane, umoci, helm, modctl and a registry (scripts/interop.sh)
 	scripts/interop.sh
 
-test: vet cross unit race interop fuzz-short ## everything CI runs
+test: vet cross unit race interop fuzz-short bench-quick ## everything CI runs
 
 PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64
 
