@@ -12,7 +12,9 @@
 #   --size      total bytes of safetensors shards (default 4GiB; 1 GiB shards)
 #   --runs      runs per measurement (default 3; medians are reported)
 #   --out       report file (default: BENCHMARKS.md at the repository root)
-#   --scratch   where inputs and outputs go (default ${TMPDIR:-/var/tmp}/oci-pack-bench);
+#   --scratch   where inputs and outputs go (default ${TMPDIR:-/var/tmp}/oci-pack-bench,
+#               or oci-pack-bench-quick with --quick, so a CI smoke test never
+#               replaces a full run's inputs and results);
 #               must be outside the repository; generated inputs are reused
 #               when their parameters match
 #   --rev       build oci-pack from this git revision (git archive) instead
@@ -90,7 +92,9 @@ SHARD=$((1 << 30))
 NSHARDS=$((TOTAL / SHARD))
 ((SHARD >= 1 << 20)) || die "--size too small (need ≥ 2 MiB)"
 
-S=$(realpath -m "${SCRATCH:-${TMPDIR:-/var/tmp}/oci-pack-bench}")
+QSUFFIX=""
+((QUICK)) && QSUFFIX=-quick
+S=$(realpath -m "${SCRATCH:-${TMPDIR:-/var/tmp}/oci-pack-bench$QSUFFIX}")
 [[ $S/ == "$REPO"/* ]] && die "scratch $S is inside the repository; use --scratch"
 if ((QUICK)); then OUT=${OUT:-$S/BENCHMARKS.quick.md}; else OUT=${OUT:-$REPO/BENCHMARKS.md}; fi
 D=$S/data W=$S/work LOGS=$S/logs RES=$S/results.tsv
