@@ -30,6 +30,10 @@ type Store struct {
 type Info struct {
 	Digest digest.Digest
 	Size   int64
+	// Links is the blob file's hard-link count (Stat only). More than 1
+	// means another name can change the blob's bytes behind the store
+	// (RELIABILITY B-23): Verify warns.
+	Links uint64
 }
 
 // Open returns a Store on the layout directory dir. staging is the directory,
@@ -69,7 +73,7 @@ func (s *Store) Stat(ctx context.Context, d digest.Digest) (Info, error) {
 	if !fi.Mode().IsRegular() {
 		return Info{}, fmt.Errorf("%s: %w (%s)", p, ErrNotRegular, fileKind(fi.Mode()))
 	}
-	return Info{Digest: d, Size: fi.Size()}, nil
+	return Info{Digest: d, Size: fi.Size(), Links: linkCount(fi)}, nil
 }
 
 // Has reports whether desc is stored as a regular file of exactly desc.Size

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path"
-	"path/filepath"
 	"sort"
 
 	"github.com/oci-pack/oci-pack/cas"
@@ -95,7 +94,7 @@ func (l *Layout) staleStaging(dry bool) ([]string, error) {
 			continue
 		}
 		if e.IsDir() {
-			lk, err := lockFile(filepath.Join(l.dir, rel, ".lock"), true, 0, "staging "+rel)
+			lk, err := l.lockFile(context.Background(), path.Join(rel, ".lock"), true, 0, "staging "+rel)
 			if err != nil {
 				continue // a live process (or unreadable): leave it
 			}

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
@@ -55,6 +54,11 @@ func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
 // oci-pack relies on: schemaVersion 2, an index media type if any, valid
 // descriptors, valid and unique tags. The same function judges index.json
 // from a directory and from an archive (RELIABILITY A-8).
+//
+// Two things encoding/json would let through are refused, since gc would
+// then see an empty index and delete every blob (B-20: never treat a bad
+// index as empty): a key that names a field in the wrong case
+// ("Manifests"; strictjson), and a missing or null "manifests".
 func ParseIndex(b []byte) (*ocispec.Index, error) {
 	var idx ocispec.Index
 	if err := strictjson.Unmarshal(b, &idx); err != nil {
@@ -71,6 +75,9 @@ func ParseIndex(b []byte) (*ocispec.Index, error) {
 func checkIndex(idx *ocispec.Index, top bool) error {
 	if idx.SchemaVersion != 2 {
 		return fmt.Errorf("schemaVersion %d, expected 2", idx.SchemaVersion)
+	}
+	if idx.Manifests == nil {
+		return errors.New(`"manifests" missing or null, expected an array`)
 	}
 	if idx.MediaType != "" && idx.MediaType != ocispec.MediaTypeImageIndex && idx.MediaType != MediaTypeDockerManifestList {
 		return fmt.Errorf("mediaType %q, expected %q", idx.MediaType, ocispec.MediaTypeImageIndex)
@@ -124,7 +131,7 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error)
 	if l.staging == "" {
 		return ErrReadOnly
 	}
-	lk, err := lockFile(filepath.Join(l.dir, ixLockFile), true, l.opts.LockTimeout, "index of layout "+l.dir)
+	lk, err := l.lockFile(ctx, ixLockFile, true, l.opts.LockTimeout, "index of layout "+l.dir)
 	if err != nil {
 		return err
 	}

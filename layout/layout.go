@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -55,6 +54,16 @@ type Options struct {
 	LockTimeout time.Duration
 	// Create initialises the layout if dir does not hold one (pack, import).
 	Create bool
+	// Context, if not nil, cuts short Open's wait for the layout lock (a
+	// signal must not wait out --lock-timeout).
+	Context context.Context
+}
+
+func (o Options) context() context.Context {
+	if o.Context == nil {
+		return context.Background()
+	}
+	return o.Context
 }
 
 // Layout is an open OCI image layout. Close it to release its locks and
@@ -217,7 +226,7 @@ func (l *Layout) lock() error {
 		}
 		return fmt.Errorf("%s: create %s: %w", l.dir, stagingDir, err)
 	}
-	gl, err := lockFile(filepath.Join(l.dir, gcLockFile), l.opts.Mode == Exclusive, l.opts.LockTimeout, "layout "+l.dir)
+	gl, err := l.lockFile(l.opts.context(), gcLockFile, l.opts.Mode == Exclusive, l.opts.LockTimeout, "layout "+l.dir)
 	if err != nil {
 		return err
 	}
@@ -229,7 +238,7 @@ func (l *Layout) lock() error {
 	if err := l.root.Mkdir(name, 0o700); err != nil {
 		return fmt.Errorf("%s: create staging directory: %w", l.dir, err)
 	}
-	sl, err := lockFile(filepath.Join(l.dir, name, ".lock"), true, 0, "staging "+name)
+	sl, err := l.lockFile(context.Background(), path.Join(name, ".lock"), true, 0, "staging "+name)
 	if err != nil {
 		l.root.RemoveAll(name)
 		return err

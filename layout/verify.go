@@ -48,6 +48,10 @@ type Report struct {
 	Blobs    int   // distinct blobs checked
 	Bytes    int64 // bytes re-hashed
 	Problems []Problem
+	// Warnings are findings that do not make the layout invalid: a blob
+	// with more than one hard link (B-23), whose bytes another name can
+	// change.
+	Warnings []string
 }
 
 // Verify is fsck for a layout: index.json and every reachable manifest
@@ -85,6 +89,11 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 	// Each root is walked on its own, so a missing or broken manifest is a
 	// problem to report, not a reason to stop; roots are walked in
 	// parallel, sharing one visited set.
+	warn := func(w string) {
+		mu.Lock()
+		rep.Warnings = append(rep.Warnings, w)
+		mu.Unlock()
+	}
 	seen := NewVisitSet()
 	jobs := max(o.Jobs, 1)
 	wg, wctx := errgroup.WithContext(ctx)
@@ -121,7 +130,7 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 	g.SetLimit(jobs)
 	for _, n := range leaves {
 		g.Go(func() error {
-			p, hashed, err := l.checkBlob(gctx, n, o)
+			p, hashed, err := l.checkBlob(gctx, n, o, warn)
 			if err != nil {
 				return err
 			}
@@ -138,6 +147,7 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		return nil, err
 	}
 	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].Digest < rep.Problems[j].Digest })
+	sort.Strings(rep.Warnings)
 	return rep, nil
 }
 
@@ -162,8 +172,9 @@ func validateSchema(n *Node) error {
 }
 
 // checkBlob checks one leaf blob: present, regular, right size, and (unless
-// fast and large) right digest. It returns the bytes it hashed.
-func (l *Layout) checkBlob(ctx context.Context, n *Node, o VerifyOptions) (*Problem, int64, error) {
+// fast and large) right digest; a hard-linked blob is passed to warn. It
+// returns the bytes it hashed.
+func (l *Layout) checkBlob(ctx context.Context, n *Node, o VerifyOptions, warn func(string)) (*Problem, int64, error) {
 	d := n.Descriptor
 	prob := func(kind, detail string) *Problem {
 		return &Problem{Kind: kind, Digest: d.Digest, Where: n.Path(), Detail: detail}
@@ -176,6 +187,9 @@ func (l *Layout) checkBlob(ctx context.Context, n *Node, o VerifyOptions) (*Prob
 		return prob("corrupt", err.Error()), 0, nil
 	case info.Size != d.Size:
 		return prob("corrupt", fmt.Sprintf("size %d in descriptor, blob is %d", d.Size, info.Size)), 0, nil
+	}
+	if info.Links > 1 {
+		warn(fmt.Sprintf("blob %s (%s) has %d hard links: writing to any other of its names changes the blob", d.Digest, n.Path(), info.Links))
 	}
 	if o.Fast && d.Size > FastHashLimit {
 		return nil, 0, nil

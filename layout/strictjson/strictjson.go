@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode"
@@ -49,8 +50,12 @@ func ReadAll(r io.Reader, max int64) ([]byte, error) {
 
 // Unmarshal checks b strictly and then decodes it into v. Errors wrap
 // ErrInvalid and give the byte offset of the problem.
+//
+// Keys must name v's struct fields exactly: a key that matches a field
+// only when case is ignored ("Manifests", "Digest"), which encoding/json
+// would accept, is an error.
 func Unmarshal(b []byte, v any) error {
-	if err := Check(b); err != nil {
+	if err := check(b, target(reflect.TypeOf(v))); err != nil {
 		return err
 	}
 	if err := json.Unmarshal(b, v); err != nil {
@@ -68,7 +73,11 @@ func Unmarshal(b []byte, v any) error {
 }
 
 // Check validates b without decoding it into anything.
-func Check(b []byte) error {
+func Check(b []byte) error { return check(b, nil) }
+
+// check validates b; t, if not nil, is the type it will decode into, whose
+// field names keys must match exactly.
+func check(b []byte, t reflect.Type) error {
 	if len(b) == 0 {
 		return fmt.Errorf("%w: unexpected end of JSON input at offset 0 (empty document)", ErrInvalid)
 	}
@@ -88,7 +97,7 @@ func Check(b []byte) error {
 	}
 	s := &scanner{b: b}
 	s.skipSpace()
-	if err := s.value(0); err != nil {
+	if err := s.value(0, t); err != nil {
 		return err
 	}
 	s.skipSpace()
@@ -122,15 +131,15 @@ func (s *scanner) skipSpace() {
 	}
 }
 
-func (s *scanner) value(depth int) error {
+func (s *scanner) value(depth int, t reflect.Type) error {
 	if s.i >= len(s.b) {
 		return s.eof()
 	}
 	switch c := s.b[s.i]; {
 	case c == '{':
-		return s.object(depth + 1)
+		return s.object(depth+1, t)
 	case c == '[':
-		return s.array(depth + 1)
+		return s.array(depth+1, element(t))
 	case c == '"':
 		_, err := s.str()
 		return err
@@ -317,7 +326,7 @@ func (s *scanner) hex4(at int) (rune, error) {
 	return r, nil
 }
 
-func (s *scanner) object(depth int) error {
+func (s *scanner) object(depth int, t reflect.Type) error {
 	if depth > MaxDepth {
 		return s.errf("nesting deeper than %d", MaxDepth)
 	}
@@ -348,6 +357,11 @@ func (s *scanner) object(depth int) error {
 			}
 			return s.errf("duplicate key %q (also %q; keys differing only in case are ambiguous)", key, prev)
 		}
+		ct, field := child(t, key)
+		if field != "" {
+			s.i = at
+			return s.errf("key %q is not %q (keys are case-sensitive)", key, field)
+		}
 		s.skipSpace()
 		if s.i >= len(s.b) {
 			return s.eof()
@@ -357,7 +371,7 @@ func (s *scanner) object(depth int) error {
 		}
 		s.i++
 		s.skipSpace()
-		if err := s.value(depth); err != nil {
+		if err := s.value(depth, ct); err != nil {
 			return err
 		}
 		s.skipSpace()
@@ -451,7 +465,7 @@ func foldRune(r rune) rune {
 	return least
 }
 
-func (s *scanner) array(depth int) error {
+func (s *scanner) array(depth int, elem reflect.Type) error {
 	if depth > MaxDepth {
 		return s.errf("nesting deeper than %d", MaxDepth)
 	}
@@ -463,7 +477,7 @@ func (s *scanner) array(depth int) error {
 	}
 	for {
 		s.skipSpace()
-		if err := s.value(depth); err != nil {
+		if err := s.value(depth, elem); err != nil {
 			return err
 		}
 		s.skipSpace()
