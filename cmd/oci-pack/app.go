@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -87,7 +88,15 @@ func (e *env) lockTimeout() time.Duration {
 
 // open opens a layout for a command.
 func (e *env) open(dir string, mode layout.Mode, create bool) (*layout.Layout, error) {
-	return layout.Open(dir, layout.Options{Mode: mode, LockTimeout: e.lockTimeout(), Create: create})
+	l, err := layout.Open(dir, layout.Options{Mode: mode, LockTimeout: e.lockTimeout(), Create: create, Context: e.ctx})
+	if err != nil {
+		return nil, err
+	}
+	if st := l.StagingDir(); st != "" {
+		staging := filepath.Join(l.Dir(), st)
+		atForcedExit(func() { os.RemoveAll(staging) })
+	}
+	return l, nil
 }
 
 // run parses args and runs one command; it returns the exit code.
@@ -155,6 +164,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				hint = "use --force to move it"
 			}
 			hint = "; " + hint
+		}
+		if gotSignal.Load() != 0 {
+			hint = fmt.Sprintf(" (interrupted by %s)", signalName(gotSignal.Load()))
 		}
 		fmt.Fprintf(stderr, "oci-pack %s: %v%s\n", c.name, err, hint)
 	}

@@ -36,8 +36,11 @@ oci-pack verify models --fast            # skip re-hashing blobs over 1 MiB`,
 				if err != nil {
 					return err
 				}
+				for _, w := range rep.Warnings {
+					e.warnf("%s", w)
+				}
 				if e.json() {
-					if err := e.printJSON(map[string]any{"blobs": rep.Blobs, "bytesHashed": rep.Bytes, "problems": rep.Problems, "ok": len(rep.Problems) == 0}); err != nil {
+					if err := e.printJSON(map[string]any{"blobs": rep.Blobs, "bytesHashed": rep.Bytes, "problems": rep.Problems, "warnings": rep.Warnings, "ok": len(rep.Problems) == 0}); err != nil {
 						return err
 					}
 				} else {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -48,7 +47,9 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, context.Canceled) && gotSignal.Load() != 0:
+	case gotSignal.Load() != 0:
+		// Interrupted: whatever error the unwinding produced (a read cut
+		// short, a cancelled lock wait) is the signal's doing.
 		return int(gotSignal.Load())
 	case errors.Is(err, errUsage), errors.Is(err, pack.ErrUsage), errors.Is(err, layout.ErrInvalidTag):
 		return exitUsage
@@ -61,4 +62,12 @@ func exitCode(err error) int {
 		}
 	}
 	return exitFailure
+}
+
+// signalName names the signal behind an exit code of 130 or 143.
+func signalName(code int32) string {
+	if code == 130 {
+		return "SIGINT"
+	}
+	return "SIGTERM"
 }
