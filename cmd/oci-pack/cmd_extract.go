@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/pack/extract"
@@ -72,6 +73,9 @@ func runExtract(e *env, ref layout.Ref, o extract.Options) error {
 		return err
 	}
 	e.infof("extracted %s to %s: %d file(s), %s", ref, o.Dir, len(res.Files), humanBytes(res.Bytes))
+	if len(o.Include) > 0 && len(res.Files) == 0 {
+		e.warnf("no name in %s matches --include %s", ref, strings.Join(o.Include, ", "))
+	}
 	if e.json() {
 		files := res.Files
 		if files == nil {

@@ -295,3 +295,17 @@ func hostileArtifact(t *testing.T, dir, tag string, hl hostileLayer) string {
 	}
 	return tag
 }
+
+// An --include that matches nothing writes nothing and says so.
+func TestExtractIncludeMatchesNothing(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.bin"), []byte("a"), 0o644)
+	must(t, dir, "pack", "L:v1", "a.bin", "--artifact-type", "application/x.t")
+	r := must(t, dir, "extract", "L:v1", "-o", "out", "--include", "*.safetensors")
+	if !strings.Contains(r.stderr, `warning: no name in L:v1 matches --include *.safetensors`) {
+		t.Errorf("no warning: %s", r)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(dir, "out")); len(entries) != 0 {
+		t.Errorf("out holds %d entries", len(entries))
+	}
+}
