@@ -122,13 +122,17 @@ func loadReceipt(path string) (map[digest.Digest]bool, error) {
 	return r.Set(), nil
 }
 
-// runExport writes the archive to out ("-": stdout) and reports it.
+// runExport writes the archive to out ("-": stdout) and reports it. A
+// file out inside the layout is refused before anything is written.
 func runExport(e *env, l *layout.Layout, out string, split int64, alg compress.Algorithm, level int, o archive.ExportOptions) error {
 	var sink io.Writer
 	var vols *archive.VolumeWriter
 	if out == "-" {
 		sink = e.stdout
 	} else {
+		if err := archive.CheckOutside(l.Dir(), out); err != nil {
+			return err
+		}
 		var err error
 		if vols, err = archive.CreateVolumes(out, split); err != nil {
 			return err

@@ -1,11 +1,15 @@
 package archive
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
@@ -13,9 +17,21 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// MaxReceipt bounds a receipt read by ReadReceipt: room for about 800,000
-// digests.
-const MaxReceipt = 64 << 20
+// MaxReceipt bounds a receipt: RELIABILITY I8's budget for one JSON
+// document (a receipt is one, read from across the air gap), 8 MiB.
+// Encode writes 79 bytes per sha256 blob, so that is room for about
+// 106,000 blobs (fewer with many tags), more than MaxEntries, the most
+// one archive may hold. A larger budget would also strain the 256 MiB
+// memory bound: the bytes, the decoded digests and the exclusion set are
+// all held at once. Encode refuses a receipt over the budget, so every
+// receipt `oci-pack receipt` prints, ReadReceipt reads.
+const MaxReceipt = strictjson.MaxDocument
+
+// receiptFields are a receipt's top-level keys, exactly (case-sensitive),
+// from Receipt's json tags; requiredField must be present.
+var receiptFields = jsonNames(reflect.TypeFor[Receipt]())
+
+const requiredField = "blobs"
 
 // Receipt is what a layout holds: every stored blob (a valid name and a
 // regular file; not re-hashed) and every tag. A connected site exports
@@ -47,12 +63,22 @@ func MakeReceipt(ctx context.Context, l *layout.Layout) (*Receipt, error) {
 }
 
 // Encode writes r as indented JSON with sorted blobs and tags (encoding/json
-// sorts map keys), so the same layout always gives the same bytes.
+// sorts map keys), so the same layout always gives the same bytes. A
+// receipt over MaxReceipt bytes is an error and nothing is written: the
+// other site could not read it.
 func (r *Receipt) Encode(w io.Writer) error {
-	enc := json.NewEncoder(w)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	if err := enc.Encode(r); err != nil {
+		return err
+	}
+	if b.Len() > MaxReceipt {
+		return fmt.Errorf("receipt of %d blobs and %d tags: expected at most %d bytes (what export --exclude-from reads), found %d", len(r.Blobs), len(r.Tags), MaxReceipt, b.Len())
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // Set returns the receipt's blobs as a set, for ExportOptions.Exclude.
@@ -65,10 +91,17 @@ func (r *Receipt) Set() map[digest.Digest]bool {
 }
 
 // ReadReceipt parses a receipt strictly (it crossed an air gap): at most
-// MaxReceipt bytes, strict JSON, every digest and tag valid.
+// MaxReceipt bytes, strict JSON (RELIABILITY A-8), an object whose keys
+// are exactly Receipt's field names (case-sensitive, none unknown, none
+// null, blobs present), every digest and tag valid. Errors other than
+// reading wrap strictjson.ErrInvalid or ErrTooLarge, or a cas sentinel
+// for a bad digest.
 func ReadReceipt(rd io.Reader) (*Receipt, error) {
 	b, err := strictjson.ReadAll(rd, MaxReceipt)
 	if err != nil {
+		return nil, fmt.Errorf("receipt: %w", err)
+	}
+	if err := checkReceiptKeys(b); err != nil {
 		return nil, fmt.Errorf("receipt: %w", err)
 	}
 	var r Receipt
@@ -89,4 +122,60 @@ func ReadReceipt(rd io.Reader) (*Receipt, error) {
 		}
 	}
 	return &r, nil
+}
+
+// checkReceiptKeys checks b's top level before it is decoded into a
+// Receipt: encoding/json would match "Blobs" to blobs, drop unknown keys
+// and take null as an empty receipt, each a document this program never
+// writes. Errors wrap strictjson.ErrInvalid and name the key.
+func checkReceiptKeys(b []byte) error {
+	if err := strictjson.Check(b); err != nil {
+		return err
+	}
+	body := bytes.TrimLeft(b, " \t\r\n")
+	if len(body) == 0 || body[0] != '{' {
+		return fmt.Errorf("%w: expected an object at offset %d, found %.12q", strictjson.ErrInvalid, len(b)-len(body), body)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		return fmt.Errorf("%w: %v", strictjson.ErrInvalid, err)
+	}
+	keys := make([]string, 0, len(top))
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // report the same key first every time
+	for _, k := range keys {
+		if !receiptFields[k] {
+			return fmt.Errorf("%w: unknown key %q: expected one of %s (case-sensitive)", strictjson.ErrInvalid, k, fieldList())
+		}
+		if bytes.Equal(bytes.TrimSpace(top[k]), []byte("null")) {
+			return fmt.Errorf("%w: key %q: expected a value, found null", strictjson.ErrInvalid, k)
+		}
+	}
+	if _, ok := top[requiredField]; !ok {
+		return fmt.Errorf("%w: missing key %q", strictjson.ErrInvalid, requiredField)
+	}
+	return nil
+}
+
+// fieldList is receiptFields quoted and sorted, for error messages.
+func fieldList() string {
+	names := make([]string, 0, len(receiptFields))
+	for n := range receiptFields {
+		names = append(names, strconv.Quote(n))
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
+}
+
+// jsonNames returns the JSON names of struct type t's fields, as their
+// json tags give them.
+func jsonNames(t reflect.Type) map[string]bool {
+	names := map[string]bool{}
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		names[name] = true
+	}
+	return names
 }

@@ -3,15 +3,17 @@ package archive
 import (
 	"errors"
 	"fmt"
-	"github.com/oci-pack/oci-pack/cas"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -35,35 +37,23 @@ type VolumeReader struct {
 }
 
 // OpenVolumes prepares to read an archive given as one file, as all its
-// volumes in order, or as its first volume FILE.000 alone (FILE.001, … are
-// then found by name). Volumes named FILE.NNN must be consecutive from
-// 000; a gap is an error (ErrTruncated).
+// volumes in order, or as its first volume FILE.000 alone (FILE.001, …
+// are then found by name up to the first gap). Volumes named FILE.NNN
+// must be consecutive from 000. A volume the archive needs that does not
+// exist is ErrTruncated, and the error names only the volumes really
+// missing: a gap among the volumes given, one the sidecar lists, or —
+// without a sidecar to say how many there are — a gap before a volume
+// found further on. Mistakes on the command line wrap pack.ErrUsage:
+// volumes out of order (the error gives the order to use), one given
+// twice, a file that is not a volume of the same FILE, a later volume
+// given first or alone, and a volume that exists but was not given.
 func OpenVolumes(paths []string) (*VolumeReader, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no archive given")
 	}
-	paths = append([]string(nil), paths...)
-	if m := volumeName.FindStringSubmatch(paths[0]); m != nil && m[2] != "000" {
-		if _, err := os.Stat(m[1] + ".000"); err == nil {
-			return nil, fmt.Errorf("%s is not the first volume: give %s.000 (the others are found by name)", paths[0], m[1])
-		}
-	}
-	base, numbered := volumeBase(paths)
-	if numbered && len(paths) == 1 {
-		for i := 1; i < MaxVolumes; i++ {
-			p := fmt.Sprintf("%s.%03d", base, i)
-			if _, err := os.Stat(p); err != nil {
-				break
-			}
-			paths = append(paths, p)
-		}
-	}
-	if numbered {
-		for i, p := range paths {
-			if want := fmt.Sprintf("%s.%03d", base, i); p != want {
-				return nil, fmt.Errorf("volume %d is %s, expected %s (volumes must be given in order, none missing): %w", i, p, want, ErrTruncated)
-			}
-		}
+	paths, base, err := volumePaths(paths)
+	if err != nil {
+		return nil, err
 	}
 	v := &VolumeReader{paths: paths}
 	for _, p := range paths {
@@ -77,25 +67,145 @@ func OpenVolumes(paths []string) (*VolumeReader, error) {
 			v.size += fi.Size()
 		}
 	}
-	if err := v.loadSidecar(base + SidecarSuffix); err != nil {
+	if err := v.loadSidecar(base); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// volumeBase returns FILE for volumes FILE.NNN (numbered) or for a single
-// file FILE.
-func volumeBase(paths []string) (string, bool) {
-	m := volumeName.FindStringSubmatch(paths[0])
-	if m == nil || m[2] != "000" {
-		return paths[0], false
+// volumePaths returns the files to read, in order, and the name FILE the
+// sidecar is named after. Files that are not volumes (the first given
+// does not end in .NNN) are read as given, one after another.
+func volumePaths(given []string) ([]string, string, error) {
+	m := volumeName.FindStringSubmatch(given[0])
+	switch {
+	case m == nil:
+		return given, given[0], nil
+	case len(given) > 1:
+		return given, m[1], checkGiven(m[1], given)
+	case m[2] == "000":
+		paths, err := foundVolumes(m[1])
+		return paths, m[1], err
 	}
-	return m[1], true
+	if first := volumePath(m[1], 0); exists(first) {
+		return nil, "", fmt.Errorf("%w: %s is not the first volume: give %s (the others are found by name)", pack.ErrUsage, given[0], first)
+	}
+	return given, given[0], nil // a file that merely ends in .NNN
 }
 
-// loadSidecar reads the sidecar if it exists and checks that it lists
-// exactly the volumes to be read.
-func (v *VolumeReader) loadSidecar(path string) error {
+// volumePath is the name of volume n of base.
+func volumePath(base string, n int) string { return fmt.Sprintf("%s.%03d", base, n) }
+
+// foundVolumes lists base.000 and the volumes after it, found by name up
+// to the first gap. With a sidecar, loadSidecar then names any volume it
+// lists that is missing; without one, a volume found beyond the gap
+// shows that the gap is missing volumes, and they are named.
+func foundVolumes(base string) ([]string, error) {
+	paths := []string{volumePath(base, 0)} // if it does not exist, opening it says so
+	n := 1
+	for ; n < MaxVolumes && exists(volumePath(base, n)); n++ {
+		paths = append(paths, volumePath(base, n))
+	}
+	if exists(base + SidecarSuffix) {
+		return paths, nil
+	}
+	for later := n + 1; later < MaxVolumes; later++ {
+		if exists(volumePath(base, later)) {
+			return nil, missingVolumes(base, n, later)
+		}
+	}
+	return paths, nil
+}
+
+// missingVolumes is the error for volumes from up to (not including)
+// found not existing while found does.
+func missingVolumes(base string, from, found int) error {
+	var absent []string
+	for n := from; n < found; n++ {
+		absent = append(absent, volumePath(base, n))
+	}
+	return fmt.Errorf("volumes not found: %s (%s is there; volume missing?): %w", strings.Join(absent, ", "), volumePath(base, found), ErrTruncated)
+}
+
+// checkGiven checks volumes given one by one: all of base, each once, in
+// order, none left out below the last. Volumes after the last given are
+// the sidecar's to check.
+func checkGiven(base string, given []string) error {
+	nums, err := volumeNumbers(base, given)
+	if err != nil {
+		return err
+	}
+	if !sort.IntsAreSorted(nums) {
+		return fmt.Errorf("%w: volumes given out of order (%s): give them in order, %s, or %s alone (the others are found by name)",
+			pack.ErrUsage, strings.Join(given, " "), strings.Join(sortedVolumes(given, nums), " "), volumePath(base, 0))
+	}
+	var absent, notGiven []string
+	for n, i := 0, 0; i < len(nums); n++ {
+		switch p := volumePath(base, n); {
+		case nums[i] == n:
+			i++
+		case exists(p):
+			notGiven = append(notGiven, p)
+		default:
+			absent = append(absent, p)
+		}
+	}
+	if len(absent) > 0 {
+		return fmt.Errorf("volumes not found: %s (given: %s; volume missing?): %w", strings.Join(absent, ", "), strings.Join(given, " "), ErrTruncated)
+	}
+	if len(notGiven) > 0 {
+		return fmt.Errorf("%w: volumes present but not given: %s; give every volume in order, or %s alone (the others are found by name)",
+			pack.ErrUsage, strings.Join(notGiven, ", "), volumePath(base, 0))
+	}
+	return nil
+}
+
+// volumeNumbers returns the volume number of each of given, all of which
+// must be volumes of base, each given once.
+func volumeNumbers(base string, given []string) ([]int, error) {
+	nums := make([]int, len(given))
+	seen := map[int]bool{}
+	for i, p := range given {
+		m := volumeName.FindStringSubmatch(p)
+		if m == nil || filepath.Clean(m[1]) != filepath.Clean(base) {
+			return nil, fmt.Errorf("%w: %s is not a volume of %s (expected %s.NNN, as %s)", pack.ErrUsage, p, base, base, given[0])
+		}
+		nums[i], _ = strconv.Atoi(m[2])
+		if seen[nums[i]] {
+			return nil, fmt.Errorf("%w: volume %s given twice", pack.ErrUsage, p)
+		}
+		seen[nums[i]] = true
+	}
+	return nums, nil
+}
+
+// sortedVolumes is given ordered by volume number.
+func sortedVolumes(given []string, nums []int) []string {
+	idx := make([]int, len(given))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return nums[idx[a]] < nums[idx[b]] })
+	out := make([]string, len(given))
+	for i, j := range idx {
+		out[i] = given[j]
+	}
+	return out
+}
+
+// exists reports whether path names something (following symlinks, as
+// the volume is then opened).
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// loadSidecar reads base's sidecar if it exists and checks that it lists
+// exactly the volumes to be read. A listed volume missing from disk is
+// ErrTruncated; one present but not given is a usage error; a listed
+// name that is not a volume of base is ErrChecksum.
+func (v *VolumeReader) loadSidecar(base string) error {
+	path := base + SidecarSuffix
 	sums, err := readSidecar(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -111,18 +221,40 @@ func (v *VolumeReader) loadSidecar(path string) error {
 			return fmt.Errorf("%s is not listed in %s: %w", p, path, ErrChecksum)
 		}
 	}
-	var missing []string
-	for name := range sums {
-		if !have[name] {
-			missing = append(missing, name)
+	absent, present := unread(filepath.Dir(path), sums, have)
+	if len(absent) > 0 {
+		return fmt.Errorf("%s lists %s, not found (volume missing?): %w", path, strings.Join(absent, ", "), ErrTruncated)
+	}
+	for _, name := range present {
+		if m := volumeName.FindStringSubmatch(name); m == nil || m[1] != filepath.Base(base) {
+			return fmt.Errorf("%s lists %s, which is not a volume of %s: %w", path, name, base, ErrChecksum)
 		}
 	}
-	if len(missing) > 0 {
-		sort.Strings(missing) // the first gap first, whatever the map order
-		return fmt.Errorf("%s lists %s, not given or found (volume missing?): %w", path, strings.Join(missing, ", "), ErrTruncated)
+	if len(present) > 0 {
+		return fmt.Errorf("%w: %s lists %s, present but not given: give every volume in order, or %s alone (the others are found by name)",
+			pack.ErrUsage, path, strings.Join(present, ", "), volumePath(base, 0))
 	}
 	v.sidecar, v.sums = path, sums
 	return nil
+}
+
+// unread splits the names sums lists that are not in have into those
+// missing from dir and those present there, each sorted (the first gap
+// first, whatever the map order). Names are base names (readSidecar), so
+// the lookups stay in dir.
+func unread(dir string, sums map[string]digest.Digest, have map[string]bool) (absent, present []string) {
+	for name := range sums {
+		switch {
+		case have[name]:
+		case exists(filepath.Join(dir, name)):
+			present = append(present, name)
+		default:
+			absent = append(absent, name)
+		}
+	}
+	sort.Strings(absent)
+	sort.Strings(present)
+	return absent, present
 }
 
 // Paths are the files read, in order.

@@ -70,7 +70,7 @@ func (v *VolumeWriter) open() error {
 	if i >= MaxVolumes {
 		return fmt.Errorf("%s: more than %d volumes; use a larger split size", v.path, MaxVolumes)
 	}
-	f, err := os.OpenFile(v.name(i)+partialSuffix, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := createFresh(v.name(i) + partialSuffix)
 	if err != nil {
 		return err
 	}
@@ -186,11 +186,14 @@ func (v *VolumeWriter) Abort() error {
 	return errors.Join(errs...)
 }
 
+// writeFileSynced writes b to path.partial (created fresh, see
+// createFresh), fsyncs it and renames it to path. On error the .partial
+// is removed.
 func writeFileSynced(path string, b []byte) error {
 	tmp := path + partialSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := createFresh(tmp)
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	_, err = f.Write(b)
 	if err == nil {
@@ -209,6 +212,26 @@ func writeFileSynced(path string, b []byte) error {
 	return nil
 }
 
+// createFresh creates path for writing as a new file of its own, never
+// through whatever already has that name: a stale file or a symlink left
+// at path (by a crash, or planted to redirect the write outside the
+// target directory) is removed first — os.Remove removes a symlink
+// itself, never its target — and O_EXCL (which with O_CREATE never
+// follows a symlink) makes the create fail, instead of sharing the file,
+// if another process creates path in between.
+func createFresh(path string) (*os.File, error) {
+	if err := removeIfExists(path); err != nil {
+		return nil, fmt.Errorf("remove stale %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create %s: expected no file after removing the stale one, found one (another export to the same file running?): %w", path, err)
+	}
+	return f, err
+}
+
+// removeIfExists removes path (a symlink itself, not its target); a path
+// that does not exist is not an error.
 func removeIfExists(path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err

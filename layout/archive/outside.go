@@ -1,0 +1,72 @@
+package archive
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/oci-pack/oci-pack/pack"
+)
+
+// CheckOutside refuses an export written into the layout it exports
+// (`export L -o L/index.json`, `-o L/blobs/sha256/<hex>`): writing it
+// would replace the very files being read. out is the path given to
+// CreateVolumes; every file that writes — FILE or FILE.NNN, their
+// .partial and the sidecar FILE.sha256 — lies in out's directory, so it
+// is enough that neither out nor any directory above it is layoutDir.
+//
+// out's directory is resolved with filepath.EvalSymlinks, and identity is
+// compared with os.SameFile against layoutDir (whose own symlinks Stat
+// follows), so symlinks, `..`, case-folding file systems and bind mounts
+// cannot disguise the layout. A final name that is itself a symlink is
+// not followed: the export replaces the link, never its target. An out
+// whose last element is not a file name ("", ".", "..", a trailing
+// separator) is refused, since FILE.partial would then land elsewhere.
+// Refusals wrap pack.ErrUsage and name both paths. An output directory
+// that does not exist passes: creating the export then fails, naming it.
+func CheckOutside(layoutDir, out string) error {
+	dir, name := filepath.Split(out)
+	if name == "" || name == "." || name == ".." {
+		return fmt.Errorf("%w: -o %s: expected a file name, found %q", pack.ErrUsage, out, name)
+	}
+	if dir == "" {
+		dir = "."
+	}
+	resolved, err := filepath.EvalSymlinks(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("output directory of %s: %w", out, err)
+	}
+	if resolved, err = filepath.Abs(resolved); err != nil {
+		return fmt.Errorf("output directory of %s: %w", out, err)
+	}
+	lfi, err := os.Stat(layoutDir)
+	if err != nil {
+		return fmt.Errorf("layout %s: %w", layoutDir, err)
+	}
+	target := filepath.Join(resolved, name)
+	if within(target, lfi) {
+		return fmt.Errorf("%w: refusing to write the export %s (resolved: %s) inside the layout %s it exports", pack.ErrUsage, out, target, layoutDir)
+	}
+	return nil
+}
+
+// within reports whether p or one of its ancestors is the directory
+// described by dir. p must be absolute with its directories' symlinks
+// resolved; p itself is not followed.
+func within(p string, dir fs.FileInfo) bool {
+	for {
+		if fi, err := os.Lstat(p); err == nil && os.SameFile(fi, dir) {
+			return true
+		}
+		up := filepath.Dir(p)
+		if up == p {
+			return false
+		}
+		p = up
+	}
+}

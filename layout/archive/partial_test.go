@@ -1,0 +1,75 @@
+package archive
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// TestVolumeWriterIgnoresPlantedPartials: a symlink waiting at any
+// .partial name the export writes (FILE.partial, FILE.NNN.partial,
+// FILE.sha256.partial) is replaced, never written through: the file it
+// points at outside the target directory keeps its bytes, and every
+// final name is a regular file.
+func TestVolumeWriterIgnoresPlantedPartials(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("symlinks need privileges on Windows")
+	}
+	data := randomBytes(11, 150_000)
+	for _, tc := range []struct {
+		name  string
+		split int64
+		files []string // final names, relative to the output file
+	}{
+		{"unsplit", 0, []string{"", SidecarSuffix}},
+		{"split", 64 << 10, []string{".000", ".001", ".002", SidecarSuffix}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sentinel := filepath.Join(t.TempDir(), "sentinel")
+			want := []byte("SENTINEL: must survive the export")
+			if err := os.WriteFile(sentinel, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "x.tar")
+			for _, f := range tc.files {
+				if err := os.Symlink(sentinel, out+f+partialSuffix); err != nil {
+					t.Fatal(err)
+				}
+			}
+			writeVolumes(t, out, tc.split, data)
+			if got := readFile(t, sentinel); !bytes.Equal(got, want) {
+				t.Fatalf("the export wrote through a planted .partial symlink: sentinel now %d bytes", len(got))
+			}
+			for _, f := range tc.files {
+				fi, err := os.Lstat(out + f)
+				if err != nil || !fi.Mode().IsRegular() {
+					t.Errorf("%s: %v, %v; want a regular file", out+f, fi, err)
+				}
+				if _, err := os.Lstat(out + f + partialSuffix); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("%s left behind: %v", out+f+partialSuffix, err)
+				}
+			}
+		})
+	}
+}
+
+// TestCreateFreshReplacesStale: a stale .partial (a crashed export's) is
+// replaced by a new, empty file.
+func TestCreateFreshReplacesStale(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.tar.partial")
+	if err := os.WriteFile(p, []byte("stale"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := createFresh(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if b := readFile(t, p); len(b) != 0 {
+		t.Errorf("stale content kept: %q", b)
+	}
+}
