@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,7 +68,10 @@ func Import(ctx context.Context, l *layout.Layout, r io.Reader, o ImportOptions)
 		defer func() { tr.Done(err) }()
 	}
 	br := bufio.NewReaderSize(in, copyBufferSize)
-	head, _ := br.Peek(4) // short or failed: sniffs as none, and tar reports it
+	head, _ := br.Peek(6) // short or failed: sniffs as none, and tar reports it
+	if f := foreignFormat(head); f != "" {
+		return nil, fmt.Errorf("the archive is %s; oci-pack imports tar, tar+gzip and tar+zstd: %w", f, ErrInvalid)
+	}
 	alg := compress.Sniff(head)
 	rc, err := compress.NewReader(br, alg, -1) // bounded by tarStream
 	if err != nil {
@@ -159,3 +163,30 @@ type inputError struct{ err error }
 
 func (e *inputError) Error() string { return "read archive: " + e.err.Error() }
 func (e *inputError) Unwrap() error { return e.err }
+
+// foreignMagics are the leading bytes of archive and compression formats
+// import does not read, so that such input is named, not reported as an
+// invalid tar header.
+var foreignMagics = []struct {
+	magic, name string
+}{
+	{"\xfd7zXZ\x00", "xz-compressed"},
+	{"PK\x03\x04", "a zip file"},
+	{"7z\xbc\xaf\x27\x1c", "a 7-Zip file"},
+	{"\x04\x22\x4d\x18", "lz4-compressed"},
+	{"\x1f\x9d", "compress(1)-compressed (.Z)"},
+}
+
+// foreignFormat names the format whose magic head starts with, if import
+// cannot read it ("" otherwise).
+func foreignFormat(head []byte) string {
+	if len(head) >= 4 && bytes.HasPrefix(head, []byte("BZh")) && head[3] >= '1' && head[3] <= '9' {
+		return "bzip2-compressed"
+	}
+	for _, f := range foreignMagics {
+		if bytes.HasPrefix(head, []byte(f.magic)) {
+			return f.name
+		}
+	}
+	return ""
+}

@@ -2,6 +2,7 @@ package archive
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -230,5 +231,21 @@ func TestImportForeignLayouts(t *testing.T) {
 				t.Error("ingest/ was written into the layout")
 			}
 		})
+	}
+}
+
+// Input in a format import does not read is named, not called an invalid
+// tar header.
+func TestImportForeignFormat(t *testing.T) {
+	for name, head := range map[string]string{
+		"bzip2-compressed": "BZh91AY&SY",
+		"xz-compressed":    "\xfd7zXZ\x00\x00\x04",
+		"a zip file":       "PK\x03\x04\x14\x00",
+	} {
+		l := openLayout(t, filepath.Join(t.TempDir(), "L"))
+		_, err := Import(context.Background(), l, strings.NewReader(head+strings.Repeat("\x00", 600)), ImportOptions{})
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "the archive is "+name) {
+			t.Errorf("%s: error %v, want ErrInvalid naming the format", name, err)
+		}
 	}
 }
