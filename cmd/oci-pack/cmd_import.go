@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -16,10 +15,11 @@ func init() {
 	register(&command{
 		name:  "import",
 		args:  "FILE... LAYOUT",
-		short: "verify a tarball (oci-pack export, skopeo oci-archive, tar of a layout) and merge it into LAYOUT",
+		short: "verify tarballs (oci-pack export, skopeo oci-archive, tar of a layout) and merge them into LAYOUT",
 		long: `oci-pack import all.tar offline
 oci-pack import /media/usb/llama.tar.000 offline          # finds llama.tar.001, … and checks llama.tar.sha256
 oci-pack import llama.tar.000 llama.tar.001 offline
+oci-pack import llama.tar mistral.tar.000 offline         # several archives: tags change together, at the end
 oci-pack import llama.tar.zst offline                     # gzip/zstd detected by magic bytes
 oci-pack import delta.tar offline --tag-conflict overwrite
 ssh connected oci-pack export models:v1 -o - | oci-pack import - offline`,
@@ -40,39 +40,82 @@ ssh connected oci-pack export models:v1 -o - | oci-pack import - offline`,
 						return usagef("--max-bytes %q: want a size like 100GiB", *maxBytes)
 					}
 				}
-				var in io.Reader = os.Stdin
-				var vols *archive.VolumeReader
-				if len(files) != 1 || files[0] != "-" {
-					for _, f := range files {
-						if f == "-" {
-							return usagef("- (stdin) must be the only input")
-						}
-					}
-					if vols, err = archive.OpenVolumes(files); err != nil {
-						return err
-					}
-					defer vols.Close()
-					in, o.Size, o.Verify = vols, vols.Size(), vols.Finish
-					if vols.Sidecar() == "" {
-						e.infof("no %s beside %s: relying on the archive's structure and blob digests", files[0]+archive.SidecarSuffix, files[0])
+				if len(files) == 1 && files[0] == "-" {
+					return importFrom(e, dir, []archive.Source{{R: os.Stdin}}, nil, o)
+				}
+				for _, f := range files {
+					if f == "-" {
+						return usagef("- (stdin) must be the only input")
 					}
 				}
-				l, err := e.open(dir, layout.ReadWrite, true)
-				if err != nil {
+				if err := distinctFiles(files); err != nil {
 					return err
 				}
-				defer l.Close()
-				prog, wait := e.progress()
-				o.Progress = prog
-				res, err := archive.Import(e.ctx, l, in, o)
-				wait()
-				if err != nil {
-					return importError(err, vols)
+				var srcs []archive.Source
+				var sets []*archive.VolumeReader
+				defer func() {
+					for _, v := range sets {
+						v.Close()
+					}
+				}()
+				for _, group := range archive.GroupArchives(files) {
+					vols, err := archive.OpenVolumes(group)
+					if err != nil {
+						return err
+					}
+					sets = append(sets, vols)
+					if vols.Sidecar() == "" {
+						e.infof("no %s beside %s: relying on the archive's structure and blob digests", group[0]+archive.SidecarSuffix, group[0])
+					}
+					srcs = append(srcs, archive.Source{Name: group[0], R: vols, Size: vols.Size(), Verify: vols.Finish})
 				}
-				return reportImport(e, dir, res)
+				var only *archive.VolumeReader
+				if len(sets) == 1 {
+					only = sets[0]
+					srcs[0].Name = ""
+				}
+				return importFrom(e, dir, srcs, only, o)
 			}
 		},
 	})
+}
+
+// distinctFiles refuses a file given twice (by another name, too): the
+// second copy would add nothing, so it is a slip of the command line.
+func distinctFiles(files []string) error {
+	var seen []os.FileInfo
+	for i, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			continue // opening it reports the error
+		}
+		for j, prev := range seen {
+			if prev != nil && os.SameFile(prev, fi) {
+				return usagef("%s and %s are the same file: give each archive once", files[j], files[i])
+			}
+		}
+		seen = append(seen, fi)
+	}
+	return nil
+}
+
+// importFrom imports srcs into the layout dir (created if missing) and
+// reports what changed. vols is the one volume set read, if there is
+// exactly one, for a better error when its sidecar disagrees.
+func importFrom(e *env, dir string, srcs []archive.Source, vols *archive.VolumeReader, o archive.ImportOptions) error {
+	l, err := e.open(dir, layout.ReadWrite, true)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	prog, wait := e.progress()
+	o.Progress = prog
+	res, err := archive.ImportAll(e.ctx, l, srcs, o)
+	wait()
+	if err != nil {
+		return importError(err, vols)
+	}
+	return reportImport(e, dir, res)
 }
 
 // importError puts a damaged volume first: when the sidecar shows a

@@ -3,6 +3,7 @@ package archive
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,26 +57,32 @@ type ImportResult struct {
 // then in one index.json update, under o.Conflict. On any error index.json
 // is untouched; blobs already committed stay (verified, harmless, and
 // what lets a re-run resume; gc removes them if unreferenced).
-func Import(ctx context.Context, l *layout.Layout, r io.Reader, o ImportOptions) (res *ImportResult, err error) {
+func Import(ctx context.Context, l *layout.Layout, r io.Reader, o ImportOptions) (*ImportResult, error) {
+	return ImportAll(ctx, l, []Source{{R: r, Size: o.Size, Verify: o.Verify}}, o)
+}
+
+// readArchive reads one archive from src into l as Import describes, up
+// to (not including) the tag changes, and returns its index.json.
+func readArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOptions) (idx *ocispec.Index, res *ImportResult, err error) {
 	limit, why, over, err := budget(l.Dir(), o.MaxBytes)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	in := &inputReader{r: r}
+	in := &inputReader{r: src.R}
 	if o.Progress != nil {
-		tr := o.Progress.Track("import", o.Size)
+		tr := o.Progress.Track(cmp.Or(src.Name, "import"), src.Size)
 		in.progress = tr
 		defer func() { tr.Done(err) }()
 	}
 	br := bufio.NewReaderSize(in, copyBufferSize)
 	head, _ := br.Peek(6) // short or failed: sniffs as none, and tar reports it
 	if f := foreignFormat(head); f != "" {
-		return nil, fmt.Errorf("the archive is %s; oci-pack imports tar, tar+gzip and tar+zstd: %w", f, ErrInvalid)
+		return nil, nil, fmt.Errorf("the archive is %s; oci-pack imports tar, tar+gzip and tar+zstd: %w", f, ErrInvalid)
 	}
 	alg := compress.Sniff(head)
 	rc, err := compress.NewReader(br, alg, -1) // bounded by tarStream
 	if err != nil {
-		return nil, fmt.Errorf("%s archive: %v: %w", alg, err, ErrInvalid)
+		return nil, nil, fmt.Errorf("%s archive: %v: %w", alg, err, ErrInvalid)
 	}
 	dec := &decoder{alg: alg, rc: rc}
 	defer dec.Close()
@@ -87,20 +94,17 @@ func Import(ctx context.Context, l *layout.Layout, r io.Reader, o ImportOptions)
 		buf:  make([]byte, copyBufferSize),
 	}
 	if err := im.read(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if o.Verify != nil {
-		if err := o.Verify(); err != nil {
-			return nil, err
+	if src.Verify != nil {
+		if err := src.Verify(); err != nil {
+			return nil, nil, err
 		}
 	}
 	if err := checkGraph(ctx, l, im.index); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := mergeIndex(ctx, l, im.index, o.Conflict, im.res); err != nil {
-		return nil, err
-	}
-	return im.res, nil
+	return im.index, im.res, nil
 }
 
 // mergeIndex applies the archive's index.json entries to l in one update:

@@ -360,3 +360,25 @@ func (v *VolumeReader) Close() error {
 	}
 	return nil
 }
+
+// GroupArchives splits the files given to import into archives: a run of
+// consecutive volumes of one FILE (FILE.000, FILE.001, …) is one archive,
+// and every other file is an archive of its own. OpenVolumes then checks
+// each group.
+func GroupArchives(files []string) [][]string {
+	var groups [][]string
+	prevBase := ""
+	for _, f := range files {
+		m := volumeName.FindStringSubmatch(f)
+		if m != nil && len(groups) > 0 && m[1] == prevBase {
+			groups[len(groups)-1] = append(groups[len(groups)-1], f)
+			continue
+		}
+		groups = append(groups, []string{f})
+		prevBase = ""
+		if m != nil {
+			prevBase = m[1]
+		}
+	}
+	return groups
+}

@@ -330,15 +330,16 @@ func TestO11_EmptyBlobNamedNonEmpty(t *testing.T) {
 	}
 }
 
-// TestO12_ArchiveGivenTwice: `import x.tar x.tar L` reads two files as
-// one stream: the second copy follows the end-of-archive marker and is
-// refused, not merged.
+// TestO12_ArchiveGivenTwice: `import x.tar x.tar L` (or the same file by
+// another name) is a slip of the command line, refused as a usage error
+// before anything is read; several different archives are imported
+// together (TestImportSeveralArchives).
 func TestO12_ArchiveGivenTwice(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t)
 	r := w.run(t, "import", "-q", w.GoodTar, w.GoodTar, w.L)
 	t.Logf("exit %d: %s", r.Code, r.Stderr)
-	rtest.AssertCode(t, r, rtest.ExitIntegrity)
+	rtest.AssertCode(t, r, rtest.ExitUsage)
 	w.rejected(t, r)
 }
 

@@ -1,0 +1,81 @@
+package archive
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/oci-pack/oci-pack/layout"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Source is one archive for ImportAll.
+type Source struct {
+	// Name names the archive in messages and progress ("" for one
+	// unnamed archive).
+	Name string
+	R    io.Reader
+	// Size is the archive's size in bytes, for progress (<= 0: unknown).
+	Size int64
+	// Verify, if not nil, runs after the archive's last byte was read;
+	// the CLI checks a volume set's sidecar here.
+	Verify func() error
+}
+
+// ImportAll imports several archives into l (`oci-pack import a.tar
+// b.tar L`): each is read and verified in turn exactly as Import reads
+// one (o.Size and o.Verify are ignored: each Source has its own), and the
+// tags of all of them change together, in one index.json update after the
+// last archive passed — or not at all. A tag that two archives set to
+// different digests is resolved by o.Conflict as against the layout: fail
+// (an error naming both archives), skip (the first archive's), overwrite
+// (the last one's). Blobs of the archives read before a failure stay
+// committed, as with Import.
+func ImportAll(ctx context.Context, l *layout.Layout, srcs []Source, o ImportOptions) (*ImportResult, error) {
+	total := &ImportResult{}
+	merged := &ocispec.Index{Manifests: []ocispec.Descriptor{}}
+	merged.SchemaVersion = 2
+	type origin struct {
+		at  int    // index in merged.Manifests
+		src string // the archive that set it
+	}
+	tagFrom := map[string]origin{}
+	for _, src := range srcs {
+		idx, res, err := readArchive(ctx, l, src, o)
+		if err != nil {
+			if len(srcs) > 1 {
+				return nil, fmt.Errorf("%s: %w", src.Name, err)
+			}
+			return nil, err
+		}
+		total.Compression = res.Compression
+		total.Imported += res.Imported
+		total.ImportedBytes += res.ImportedBytes
+		total.Reused += res.Reused
+		total.ReusedBytes += res.ReusedBytes
+		for _, d := range idx.Manifests {
+			name, tagged := d.Annotations[ocispec.AnnotationRefName]
+			prev, seen := tagFrom[name]
+			switch {
+			case !tagged || layout.IsReferrersTag(name):
+				// Untagged entries are deduplicated by the merge; two
+				// referrers-tag indexes are merged, never a conflict.
+				merged.Manifests = append(merged.Manifests, d)
+				continue
+			case !seen:
+				tagFrom[name] = origin{len(merged.Manifests), src.Name}
+				merged.Manifests = append(merged.Manifests, d)
+			case merged.Manifests[prev.at].Digest == d.Digest:
+			case o.Conflict == layout.ConflictOverwrite:
+				merged.Manifests[prev.at] = d
+				tagFrom[name] = origin{prev.at, src.Name}
+			case o.Conflict == layout.ConflictFail:
+				return nil, fmt.Errorf("tag %q is %s in %s but %s in %s: %w", name, merged.Manifests[prev.at].Digest, prev.src, d.Digest, src.Name, layout.ErrTagExists)
+			}
+		}
+	}
+	if err := mergeIndex(ctx, l, merged, o.Conflict, total); err != nil {
+		return nil, err
+	}
+	return total, nil
+}
