@@ -26,8 +26,13 @@ type Writer struct {
 	f        *os.File
 	h        hash.Hash
 	n        int64
+	flushed  int64 // bytes handed to startWriteback
 	done     bool
 }
+
+// writebackChunk is how many staged bytes accumulate before the kernel is
+// asked to start writing them out (startWriteback).
+const writebackChunk = 8 << 20
 
 // Result is what Commit did.
 type Result struct {
@@ -76,6 +81,10 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.n += int64(n)
 	if err != nil {
 		return n, fmt.Errorf("write staging file: %w", err)
+	}
+	if w.n-w.flushed >= writebackChunk {
+		startWriteback(w.f, w.flushed, w.n-w.flushed)
+		w.flushed = w.n
 	}
 	return n, nil
 }
