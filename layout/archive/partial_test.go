@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/oci-pack/oci-pack/pack"
 )
 
 // TestVolumeWriterIgnoresPlantedPartials: a symlink waiting at any
@@ -71,5 +73,39 @@ func TestCreateFreshReplacesStale(t *testing.T) {
 	f.Close()
 	if b := readFile(t, p); len(b) != 0 {
 		t.Errorf("stale content kept: %q", b)
+	}
+}
+
+// An output name that is a directory is refused before anything is
+// written, and a Commit that cannot rename a volume onto its final name
+// leaves what was there (a directory, an earlier export) in place.
+func TestVolumeWriterKeepsWhatIsThere(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "x.tar")
+	if err := os.Mkdir(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := CreateVolumes(out, 0); !errors.Is(err, pack.ErrUsage) {
+		t.Errorf("CreateVolumes onto a directory: %v, want a usage error", err)
+	}
+	// Split volumes: volume 000 becomes an (empty) directory before the
+	// rename, so Commit fails; Abort must not remove it.
+	split := filepath.Join(dir, "y.tar")
+	v, err := CreateVolumes(split, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Write([]byte("data")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(split+".000", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Commit(); err == nil {
+		t.Fatal("Commit renamed a volume over a non-empty directory")
+	}
+	v.Abort()
+	if fi, err := os.Stat(split + ".000"); err != nil || !fi.IsDir() {
+		t.Errorf("Abort removed what was at the volume's final name: %v", err)
 	}
 }

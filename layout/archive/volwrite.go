@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -51,6 +52,9 @@ func CreateVolumes(path string, split int64) (*VolumeWriter, error) {
 		return nil, fmt.Errorf("split size %d: must not be negative", split)
 	}
 	v := &VolumeWriter{path: path, split: split}
+	if fi, err := os.Lstat(v.name(0)); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s is a directory; give the archive's file name", pack.ErrUsage, v.name(0))
+	}
 	if err := v.open(); err != nil {
 		return nil, err
 	}
@@ -145,10 +149,12 @@ func (v *VolumeWriter) Commit() ([]Volume, error) {
 		return nil, err
 	}
 	for _, vol := range v.done {
-		v.made = append(v.made, vol.Path)
 		if err := os.Rename(vol.Path+partialSuffix, vol.Path); err != nil {
 			return nil, fmt.Errorf("rename %s: %w", vol.Path+partialSuffix, err)
 		}
+		// Only now is the final name ours to remove on Abort: before the
+		// rename it may be the user's (an earlier export, a directory).
+		v.made = append(v.made, vol.Path)
 	}
 	if v.split > 0 {
 		for i := len(v.done); i < MaxVolumes; i++ {
