@@ -128,11 +128,21 @@ func printTree(e *env, t *treeNode, indent string, last bool) {
 	}
 }
 
+// sortedAnnotations formats a as sorted key="value" lines for a terminal:
+// keys through safe, values quoted, values longer than maxShownValue cut
+// with their full length given (--format json has them whole).
 func sortedAnnotations(a map[string]string) []string {
 	out := make([]string, 0, len(a))
 	for k, v := range a {
-		out = append(out, fmt.Sprintf("%s=%q", k, v))
+		shown := fmt.Sprintf("%q", v)
+		if len(v) > maxShownValue {
+			shown = fmt.Sprintf("%q… (%d bytes)", strings.ToValidUTF8(v[:maxShownValue], ""), len(v))
+		}
+		out = append(out, safe(k)+"="+shown)
 	}
 	sort.Strings(out)
 	return out
 }
+
+// maxShownValue bounds an annotation value in inspect's text output.
+const maxShownValue = 512
