@@ -38,6 +38,9 @@ oci-pack copy models:v1 offline:v1 --no-referrers`,
 				if dst.Tag == "" {
 					dst.Tag = src.Tag
 				}
+				if err := checkUserTag(dst.Tag); err != nil && dst.Tag != src.Tag {
+					return err
+				}
 				policy := layout.ConflictFail
 				if *force {
 					policy = layout.ConflictOverwrite

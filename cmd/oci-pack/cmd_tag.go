@@ -25,6 +25,9 @@ func init() {
 					if err := layout.ValidateTag(t); err != nil {
 						return err
 					}
+					if err := checkUserTag(t); err != nil {
+						return err
+					}
 				}
 				l, err := e.open(ref.Layout, layout.ReadWrite, false)
 				if err != nil {
