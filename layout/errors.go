@@ -27,4 +27,7 @@ var (
 	ErrMissingBlob = errors.New("missing blob")
 	// ErrReadOnly: a write was attempted on a layout opened read-only.
 	ErrReadOnly = errors.New("layout opened read-only")
+	// ErrNotManifest: a digest given where a manifest or index is needed
+	// names a stored blob that is neither (usage class).
+	ErrNotManifest = errors.New("not a manifest or index")
 )

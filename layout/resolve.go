@@ -2,8 +2,10 @@ package layout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	"github.com/oci-pack/oci-pack/layout/strictjson"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -44,12 +46,17 @@ func (l *Layout) ResolveDigest(ctx context.Context, idx *ocispec.Index, d digest
 	}
 	desc := ocispec.Descriptor{Digest: d, Size: info.Size}
 	b, err := l.ReadBlobJSON(ctx, desc)
-	if err != nil {
+	switch {
+	case errors.Is(err, strictjson.ErrInvalid), errors.Is(err, strictjson.ErrTooLarge):
+		// A stored blob that is not JSON: a layer or config digest given
+		// where a manifest is needed — the caller's mistake.
+		return ocispec.Descriptor{}, fmt.Errorf("%s is a blob of %d bytes, not a manifest or index (%v): %w", d, info.Size, err, ErrNotManifest)
+	case err != nil:
 		return ocispec.Descriptor{}, fmt.Errorf("%s is not a manifest or index: %w", d, err)
 	}
 	doc, err := ParseDocument(b, desc)
 	if err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("%s is not a manifest or index: %v: %w", d, err, ErrCorrupt)
+		return ocispec.Descriptor{}, fmt.Errorf("%s is not a manifest or index: %v: %w", d, err, ErrNotManifest)
 	}
 	desc.MediaType = doc.MediaType
 	if desc.MediaType == "" {

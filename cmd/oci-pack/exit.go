@@ -51,7 +51,7 @@ func exitCode(err error) int {
 		// Interrupted: whatever error the unwinding produced (a read cut
 		// short, a cancelled lock wait) is the signal's doing.
 		return int(gotSignal.Load())
-	case errors.Is(err, errUsage), errors.Is(err, pack.ErrUsage), errors.Is(err, layout.ErrInvalidTag):
+	case errors.Is(err, errUsage), errors.Is(err, pack.ErrUsage), errors.Is(err, layout.ErrInvalidTag), errors.Is(err, layout.ErrNotManifest):
 		return exitUsage
 	case errors.Is(err, layout.ErrTagExists), errors.Is(err, layout.ErrLocked), errors.Is(err, errConflict):
 		return exitConflict
