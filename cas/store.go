@@ -28,12 +28,12 @@ type Store struct {
 
 // Info describes one stored blob.
 type Info struct {
-	Digest digest.Digest
-	Size   int64
+	Digest digest.Digest `json:"digest"`
+	Size   int64         `json:"size"`
 	// Links is the blob file's hard-link count (Stat only). More than 1
 	// means another name can change the blob's bytes behind the store
 	// (RELIABILITY B-23): Verify warns.
-	Links uint64
+	Links uint64 `json:"-"`
 }
 
 // Open returns a Store on the layout directory dir. staging is the directory,

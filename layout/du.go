@@ -9,10 +9,10 @@ import (
 
 // TagUsage is how many bytes one tag's graph references.
 type TagUsage struct {
-	Tag        string
-	Digest     digest.Digest
-	Referenced int64 // bytes of the distinct blobs the tag reaches
-	Unique     int64 // of those, bytes no other tag reaches
+	Tag        string        `json:"tag"`
+	Digest     digest.Digest `json:"digest"`
+	Referenced int64         `json:"referenced"` // bytes of the distinct blobs the tag reaches
+	Unique     int64         `json:"unique"`     // of those, bytes no other tag reaches
 }
 
 // Usage is what dedupe saved.
