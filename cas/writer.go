@@ -24,15 +24,11 @@ type Writer struct {
 	alg      digest.Algorithm
 	tmp      string // staging path relative to the store root
 	f        *os.File
+	wb       WritebackFile // writes to f
 	h        hash.Hash
 	n        int64
-	flushed  int64 // bytes handed to startWriteback
 	done     bool
 }
-
-// writebackChunk is how many staged bytes accumulate before the kernel is
-// asked to start writing them out (startWriteback).
-const writebackChunk = 8 << 20
 
 // Result is what Commit did.
 type Result struct {
@@ -65,7 +61,7 @@ func (s *Store) Writer(ctx context.Context, expected ocispec.Descriptor) (*Write
 	if err != nil {
 		return nil, fmt.Errorf("create staging file: %w", err)
 	}
-	return &Writer{s: s, expected: expected, alg: alg, tmp: tmp, f: f, h: alg.Hash()}, nil
+	return &Writer{s: s, expected: expected, alg: alg, tmp: tmp, f: f, wb: WritebackFile{F: f}, h: alg.Hash()}, nil
 }
 
 // Write stages p, hashing it.
@@ -76,15 +72,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 	if w.expected.Digest != "" && w.n+int64(len(p)) > w.expected.Size {
 		return 0, fmt.Errorf("%s: more than the %d bytes promised: %w", w.expected.Digest, w.expected.Size, ErrSizeMismatch)
 	}
-	n, err := w.f.Write(p)
+	n, err := w.wb.Write(p)
 	w.h.Write(p[:n])
 	w.n += int64(n)
 	if err != nil {
 		return n, fmt.Errorf("write staging file: %w", err)
-	}
-	if w.n-w.flushed >= writebackChunk {
-		startWriteback(w.f, w.flushed, w.n-w.flushed)
-		w.flushed = w.n
 	}
 	return n, nil
 }

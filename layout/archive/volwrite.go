@@ -16,10 +16,6 @@ import (
 // `cat FILE.0*`-style globs keep them in order.
 const MaxVolumes = 1000
 
-// writebackChunk is how much of a volume is written before the kernel is
-// asked to start putting it on disk.
-const writebackChunk = 16 << 20
-
 // partialSuffix marks a file still being written.
 const partialSuffix = ".partial"
 
@@ -40,9 +36,9 @@ type VolumeWriter struct {
 	done  []Volume
 	made  []string // every file created, for Abort
 	f     *os.File
+	w     cas.WritebackFile // writes to f, starting writeback as it goes
 	h     *cas.AsyncHash
 	n     int64 // bytes in the current volume
-	flush int64 // bytes of it handed to startWriteback
 	err   error // sticky
 }
 
@@ -79,7 +75,7 @@ func (v *VolumeWriter) open() error {
 		return err
 	}
 	v.made = append(v.made, f.Name())
-	v.f, v.h, v.n, v.flush = f, cas.NewAsyncHash(digest.SHA256), 0, 0
+	v.f, v.w, v.h, v.n = f, cas.WritebackFile{F: f}, cas.NewAsyncHash(digest.SHA256), 0
 	return nil
 }
 
@@ -97,13 +93,9 @@ func (v *VolumeWriter) Write(p []byte) (int, error) {
 		if v.split > 0 && int64(len(chunk)) > v.split-v.n {
 			chunk = chunk[:v.split-v.n]
 		}
-		n, err := v.f.Write(chunk)
+		n, err := v.w.Write(chunk)
 		v.h.Write(chunk[:n])
 		v.n += int64(n)
-		if v.n-v.flush >= writebackChunk {
-			startWriteback(v.f, v.flush, v.n-v.flush)
-			v.flush = v.n
-		}
 		written += n
 		p = p[n:]
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 
+	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/pack"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -229,7 +230,7 @@ func (x *extraction) createFile(full string, r io.Reader, mode fs.FileMode, chmo
 	if err != nil {
 		return 0, fmt.Errorf("create %s: %w", x.display(full), err)
 	}
-	n, err := io.CopyBuffer(writerOnly{f}, r, buf)
+	n, err := io.CopyBuffer(&cas.WritebackFile{F: f}, r, buf)
 	if err == nil && chmod {
 		err = f.Chmod(mode)
 	}
@@ -248,9 +249,6 @@ func (x *extraction) createFile(full string, r io.Reader, mode fs.FileMode, chmo
 	}
 	return n, nil
 }
-
-// writerOnly hides os.File's ReadFrom so CopyBuffer uses our buffer.
-type writerOnly struct{ io.Writer }
 
 // display names a path in Dir for messages.
 func (x *extraction) display(full string) string {
