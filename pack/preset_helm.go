@@ -1,17 +1,14 @@
 package pack
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"sigs.k8s.io/yaml"
 )
@@ -64,16 +61,21 @@ type chartMeta struct {
 	Version     string `json:"version"`
 	Description string `json:"description,omitempty"`
 	raw         []byte // Chart.yaml as JSON
+	// archive is the digest of a packaged chart's bytes as read and
+	// checked; "" for a chart directory.
+	archive digest.Digest
 }
 
 // readChartMeta reads Chart.yaml from a chart directory or from the top
-// directory of a packaged chart (.tgz).
+// directory of a packaged chart (.tgz), whose every entry it checks
+// (chartYAMLFromArchive).
 func readChartMeta(p string) (*chartMeta, error) {
 	fi, err := os.Stat(p)
 	if err != nil {
 		return nil, fmt.Errorf("chart %s: %w", p, err)
 	}
 	var y []byte
+	var archive digest.Digest
 	if fi.IsDir() {
 		f, err := openInput(filepath.Join(p, "Chart.yaml"))
 		if err != nil {
@@ -84,7 +86,7 @@ func readChartMeta(p string) (*chartMeta, error) {
 		if err != nil {
 			return nil, err
 		}
-	} else if y, err = chartYAMLFromArchive(p); err != nil {
+	} else if y, archive, err = chartYAMLFromArchive(p); err != nil {
 		return nil, err
 	}
 	if len(y) > maxChartYAML {
@@ -94,7 +96,7 @@ func readChartMeta(p string) (*chartMeta, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: chart %s: Chart.yaml: %v", ErrUsage, p, err)
 	}
-	m := &chartMeta{raw: j}
+	m := &chartMeta{raw: j, archive: archive}
 	if err := json.Unmarshal(j, m); err != nil {
 		return nil, fmt.Errorf("%w: chart %s: Chart.yaml: %v", ErrUsage, p, err)
 	}
@@ -111,39 +113,18 @@ func tagSafe(name string) bool {
 	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\\\x00")
 }
 
-// chartYAMLFromArchive finds <chart>/Chart.yaml in a packaged chart.
-func chartYAMLFromArchive(p string) ([]byte, error) {
-	f, err := openInput(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, fmt.Errorf("%w: chart %s is neither a directory nor a gzip archive: %v", ErrUsage, p, err)
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("%w: chart %s has no <name>/Chart.yaml", ErrUsage, p)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("chart %s: %w", p, err)
-		}
-		clean := path.Clean(strings.TrimPrefix(h.Name, "./"))
-		if h.Typeflag == tar.TypeReg && path.Base(clean) == "Chart.yaml" && strings.Count(clean, "/") == 1 {
-			return io.ReadAll(io.LimitReader(tr, maxChartYAML+1))
-		}
-	}
-}
-
 // helmConfig is Chart.yaml as JSON, the config `helm push` writes, with
-// the manifest annotations helm adds.
+// the manifest annotations helm adds. A packaged chart is read and checked
+// again here, after its layer was stored; if the bytes differ from the
+// layer's, the file changed in between and the error wraps ErrChanged, so
+// the config always describes the checked bytes that were stored.
 func helmConfig(plans []*layerPlan, layers []Layer, o Options) (presetConfig, error) {
 	meta, err := readChartMeta(plans[0].path)
 	if err != nil {
 		return presetConfig{}, err
+	}
+	if stored := layers[0].Descriptor.Digest; meta.archive != "" && meta.archive != stored {
+		return presetConfig{}, fmt.Errorf("chart %s: %w: stored as %s, then read as %s", plans[0].path, ErrChanged, stored, meta.archive)
 	}
 	ann := map[string]string{
 		ocispec.AnnotationTitle:   meta.Name,
