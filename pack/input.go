@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/oci-pack/oci-pack/cas"
@@ -83,4 +84,65 @@ func sampleEntries(entries []entry) ([][]byte, error) {
 
 func sortStableBySizeDesc(es []entry) {
 	sort.SliceStable(es, func(i, j int) bool { return es[i].info.Size() > es[j].info.Size() })
+}
+
+// layoutGuard refuses inputs that are the output layout or lie inside it
+// (RELIABILITY C-36): packing them would store the layout's own blobs,
+// staging files and stat cache, which change while pack runs. Identity is
+// compared with os.SameFile on the input's resolved path and on each of
+// its ancestors, so symlinks, "..", case-folding file systems and bind
+// mounts cannot disguise the layout. (A directory input that merely
+// contains the layout is fine: the walk leaves the layout out.)
+type layoutGuard struct {
+	dir    string      // the layout as the caller named it, for messages
+	layout os.FileInfo // nil when the layout cannot be stat'ed: nothing is refused
+	// outside remembers resolved paths known not to be in the layout;
+	// presets expand one tree into many inputs sharing their ancestors.
+	outside map[string]bool
+}
+
+func newLayoutGuard(dir string) *layoutGuard {
+	fi, _ := os.Stat(dir)
+	return &layoutGuard{dir: dir, layout: fi, outside: map[string]bool{}}
+}
+
+// check returns an error wrapping ErrUsage, naming both paths, if p is the
+// layout or lies inside it. A path that cannot be resolved passes: opening
+// it later reports the problem with its own error.
+func (g *layoutGuard) check(what, p string) error {
+	if g.layout == nil || p == "" {
+		return nil
+	}
+	resolved, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return nil
+	}
+	if resolved, err = filepath.Abs(resolved); err != nil {
+		return nil
+	}
+	if g.within(resolved) {
+		return fmt.Errorf("%w: refusing to pack the output layout into itself: %s %s (resolved: %s) is the layout %s or lies inside it", ErrUsage, what, p, resolved, g.dir)
+	}
+	return nil
+}
+
+// within reports whether p (absolute, symlinks resolved) or one of its
+// ancestors is the layout directory.
+func (g *layoutGuard) within(p string) bool {
+	var visited []string
+	for !g.outside[p] {
+		if fi, err := os.Lstat(p); err == nil && os.SameFile(fi, g.layout) {
+			return true
+		}
+		visited = append(visited, p)
+		up := filepath.Dir(p)
+		if up == p {
+			break
+		}
+		p = up
+	}
+	for _, v := range visited {
+		g.outside[v] = true
+	}
+	return false
 }

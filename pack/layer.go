@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/compress"
@@ -41,27 +42,59 @@ type Layer struct {
 
 // writeRawFile stores the file at p as one blob, byte for byte. The
 // descriptor's size is what was actually read, never the stat size
-// (/proc files report 0).
+// (/proc files report 0). A file that changes while it is read is refused
+// with ErrChanged (see checkUnchanged), so no torn copy is stored.
 func writeRawFile(ctx context.Context, s *cas.Store, p string, mediaType string, tr Tracker) (Layer, error) {
 	f, err := openInput(p)
 	if err != nil {
 		return Layer{}, err
 	}
 	defer f.Close()
+	before, err := f.Stat()
+	if err != nil {
+		return Layer{}, fmt.Errorf("stat %s: %w", p, err)
+	}
 	w, err := s.Writer(ctx, ocispec.Descriptor{MediaType: mediaType})
 	if err != nil {
 		return Layer{}, err
 	}
 	buf := make([]byte, copyBufferSize)
-	if _, err := io.CopyBuffer(w, progressReader{f, tr.Add}, buf); err != nil {
+	n, err := io.CopyBuffer(w, progressReader{f, tr.Add}, buf)
+	if err != nil {
 		w.Abort()
 		return Layer{}, fmt.Errorf("read %s: %w", p, err)
+	}
+	if err := checkUnchanged(f, p, before, n); err != nil {
+		w.Abort()
+		return Layer{}, err
 	}
 	res, err := w.Commit(ctx)
 	if err != nil {
 		return Layer{}, err
 	}
 	return Layer{Descriptor: res.Descriptor, DiffID: res.Descriptor.Digest, Reused: res.Reused}, nil
+}
+
+// checkUnchanged returns an error wrapping ErrChanged, naming p with what
+// was expected and found, if f (opened as p, with before its fstat at
+// open) changed while n bytes were read from it: its size or mtime now
+// differ, or n differs from the size at open. A file that reported size 0
+// at open and still does is taken as read — /proc-like files generate
+// their content on read (RELIABILITY C-31), and the blob's size is the n
+// bytes read.
+func checkUnchanged(f *os.File, p string, before os.FileInfo, n int64) error {
+	after, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("stat %s: %w", p, err)
+	}
+	switch {
+	case after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()):
+		return fmt.Errorf("%s: %w (size %d and mtime %s when opened, size %d and mtime %s after reading)", p, ErrChanged,
+			before.Size(), before.ModTime().Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
+	case before.Size() != 0 && n != before.Size():
+		return fmt.Errorf("%s: %w (%d bytes read, %d when opened)", p, ErrChanged, n, before.Size())
+	}
+	return nil
 }
 
 // writeTarLayer streams entries as a reproducible tar through the

@@ -96,6 +96,13 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 	if err := checkMediaTypes(inputs, o); err != nil {
 		return nil, err
 	}
+	if err := checkNotDocument("--config media type", o.ConfigMediaType); err != nil {
+		return nil, err
+	}
+	guard := newLayoutGuard(l.Dir())
+	if err := checkInputsOutside(guard, inputs, o); err != nil {
+		return nil, err
+	}
 	ann, err := loadAnnotationFile(o.AnnotationFile)
 	if err != nil {
 		return nil, err
@@ -109,7 +116,7 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 			return nil, err
 		}
 	}
-	plans, err := planLayers(ctx, l, inputs, o, pre)
+	plans, err := planLayers(ctx, inputs, o, pre, guard)
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +126,12 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 			return nil, err
 		}
 		plans = append(plans, ip)
+	}
+	if err := checkOverlaps(plans); err != nil {
+		return nil, err
+	}
+	if err := checkDocumentSize("manifest's list of layers", layersLowerBound(plans, ann)); err != nil {
+		return nil, err
 	}
 	res := &Result{Layers: make([]Layer, len(plans))}
 	var cache *statCache
@@ -142,6 +155,9 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 			return nil, err
 		}
 		presetAnn = pc.annotations
+		if err := checkDocumentSize("config", int64(len(pc.content))); err != nil {
+			return nil, err
+		}
 		if config, err = putBytes(ctx, l.Blobs(), pc.mediaType, pc.content, res); err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
@@ -183,6 +199,9 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 	b, err := json.Marshal(m)
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	if err := checkDocumentSize("manifest", int64(len(b))); err != nil {
+		return nil, err
 	}
 	desc, err := putBytes(ctx, l.Blobs(), ocispec.MediaTypeImageManifest, b, res)
 	if err != nil {
@@ -278,11 +297,20 @@ func writeConfig(ctx context.Context, s *cas.Store, o Options, res *Result) (oci
 		return ocispec.Descriptor{}, fmt.Errorf("config: %w", err)
 	}
 	defer f.Close()
+	if err := checkConfigSize(f, o.ConfigPath, mt); err != nil {
+		return ocispec.Descriptor{}, err
+	}
 	r, err := s.Put(ctx, f, ocispec.Descriptor{MediaType: mt})
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("config %s: %w", o.ConfigPath, err)
 	}
 	countBlob(res, r.Reused, r.Descriptor.Size)
+	if isJSONMediaType(mt) {
+		// It may have grown while read; the stored blob stays unreferenced.
+		if err := checkDocumentSize("config "+o.ConfigPath, r.Descriptor.Size); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+	}
 	return r.Descriptor, nil
 }
 

@@ -81,18 +81,23 @@ func (p *layerPlan) annotate(lay Layer) Layer {
 
 // planLayers stats every input, names it, and decides its media type and
 // compression. Nothing is written; every problem with the inputs (missing,
-// unsupported type, unreadable directory, colliding titles) is found here,
-// before the first blob.
-func planLayers(ctx context.Context, l *layout.Layout, inputs []Input, o Options, pre *preset) ([]*layerPlan, error) {
+// unsupported type, unreadable directory, colliding titles, a manifest or
+// index media type, an input inside the output layout) is found here,
+// before the first blob. guard names the output layout, which a directory
+// walk leaves out.
+func planLayers(ctx context.Context, inputs []Input, o Options, pre *preset, guard *layoutGuard) ([]*layerPlan, error) {
 	alg, err := parseCompression(o.Compression)
 	if err != nil {
 		return nil, err
 	}
-	excl, _ := os.Stat(l.Dir())
+	excl := guard.layout
 	titles := map[string]string{}
 	folded := map[string]string{}
 	var plans []*layerPlan
 	for _, in := range inputs {
+		if err := guard.check("input", in.Path); err != nil {
+			return nil, err
+		}
 		fi, err := os.Stat(in.Path)
 		if err != nil {
 			return nil, fmt.Errorf("input %s: %w", in.Path, err)
@@ -125,6 +130,9 @@ func planLayers(ctx context.Context, l *layout.Layout, inputs []Input, o Options
 			err = fmt.Errorf("unsupported file type %s: %s", cas.FileKind(fi.Mode()), in.Path)
 		}
 		if err != nil {
+			return nil, err
+		}
+		if err := checkNotDocument("media type of "+in.Path, p.mediaType); err != nil {
 			return nil, err
 		}
 		p.wantDiffID = p.alg == compress.Gzip || pre != nil
@@ -271,3 +279,98 @@ func titleOf(in Input) (string, error) {
 // normalising file systems: NFC form (APFS and macOS tools treat "é" and
 // "e\u0301" as one name), lower-cased.
 func foldName(name string) string { return strings.ToLower(norm.NFC.String(name)) }
+
+// checkNotDocument refuses a layer or config media type that names a
+// manifest or an index (OCI or Docker): every graph walk — verify, gc,
+// export, copy, extract — would parse that blob as one and fail on the
+// whole layout. The error wraps ErrUsage and names what carried the type.
+func checkNotDocument(what, mediaType string) error {
+	if !layout.IsManifest(mediaType) && !layout.IsIndex(mediaType) {
+		return nil
+	}
+	return fmt.Errorf("%w: %s is %q, a manifest or index media type; expected a blob type such as %s: readers would parse the blob as a manifest", ErrUsage, what, mediaType, MediaTypeRawFile)
+}
+
+// Kinds of path a layer puts in the artifact, as extract names them.
+const (
+	outputDir     = "directory"
+	outputFile    = "file"
+	outputSymlink = "symlink"
+)
+
+// pathClaim is what one layer puts at one path when extracted.
+type pathClaim struct {
+	kind  string
+	layer int // index into the plans
+}
+
+// checkOverlaps refuses layers that extract would write over each other,
+// by extract's own rule (it refuses such an artifact with exit 3,
+// "collides with layer N"): a path may be a directory in many layers, but
+// a file or symlink in only one, and nothing may lie below a path that a
+// layer stores as a file or symlink — say a file input "d/x.txt" beside a
+// directory input "d" holding x.txt, or directory inputs "d" and "d/sub".
+// The error wraps ErrUsage and names both inputs and the path.
+func checkOverlaps(plans []*layerPlan) error {
+	seen := map[string]pathClaim{}
+	for i, p := range plans {
+		err := p.eachOutput(func(name, kind string) error {
+			return claimPath(seen, plans, name, pathClaim{kind: kind, layer: i})
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// eachOutput calls fn with every path (cleaned, slash-separated) and its
+// kind that the layer puts in the artifact: a directory layer's entries,
+// else its title as a file.
+func (p *layerPlan) eachOutput(fn func(name, kind string) error) error {
+	if !p.isDir {
+		return fn(path.Clean(p.title), outputFile)
+	}
+	for _, e := range p.entries {
+		kind := outputFile
+		switch m := e.info.Mode(); {
+		case m.IsDir():
+			kind = outputDir
+		case m&os.ModeSymlink != 0:
+			kind = outputSymlink
+		}
+		if err := fn(path.Clean(e.name), kind); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimPath records c at name in seen, with name's parents as
+// directories, and refuses what checkOverlaps refuses.
+func claimPath(seen map[string]pathClaim, plans []*layerPlan, name string, c pathClaim) error {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '/' {
+			continue
+		}
+		parent := name[:i]
+		prev, ok := seen[parent]
+		if !ok {
+			seen[parent] = pathClaim{kind: outputDir, layer: c.layer}
+			continue
+		}
+		if prev.kind != outputDir {
+			return fmt.Errorf("%w: input %s puts %q below %q, which input %s stores as a %s; extract would refuse the artifact (give the inputs names that do not overlap)",
+				ErrUsage, plans[c.layer].path, name, parent, plans[prev.layer].path, prev.kind)
+		}
+	}
+	prev, ok := seen[name]
+	switch {
+	case !ok:
+		seen[name] = c
+	case prev.kind != outputDir || c.kind != outputDir:
+		return fmt.Errorf("%w: inputs %s and %s both put %q in the artifact (a %s and a %s); extract would refuse the artifact (give them distinct names, or pack the directory alone)",
+			ErrUsage, plans[prev.layer].path, plans[c.layer].path, name, prev.kind, c.kind)
+	}
+	return nil
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -35,24 +36,24 @@ oci-pack index models:llama-all llama-3-8b llama-3-70b@sha256:0123…`,
 				if err != nil {
 					return err
 				}
+				members, err := memberRefs(ref.Layout, args[1:])
+				if err != nil {
+					return err
+				}
 				l, err := e.open(ref.Layout, layout.ReadWrite, false)
 				if err != nil {
 					return err
 				}
 				defer l.Close()
 				idx := ocispec.Index{Versioned: specsVersioned(), MediaType: ocispec.MediaTypeImageIndex, ArtifactType: *at, Annotations: annotations}
-				for _, a := range args[1:] {
-					r, err := refArg(ref.Layout, a)
-					if err != nil {
-						return err
-					}
+				for _, r := range members {
 					d, err := l.Resolve(e.ctx, r)
 					if err != nil {
 						return err
 					}
 					// Members are named by their tag (or digest) so extract
 					// can give each its own directory.
-					d.Annotations = map[string]string{ocispec.AnnotationTitle: r.Name()}
+					d.Annotations = map[string]string{ocispec.AnnotationTitle: memberName(r)}
 					idx.Manifests = append(idx.Manifests, d)
 				}
 				b, err := json.Marshal(idx)
@@ -80,5 +81,32 @@ oci-pack index models:llama-all llama-3-8b llama-3-70b@sha256:0123…`,
 		},
 	})
 }
+
+// memberRefs parses index's REF arguments (tags or digests of the layout
+// at dir). Two members that extract would put into one subdirectory — the
+// same tag or digest twice — are a usage error naming both arguments and
+// the name, since extract refuses such an index.
+func memberRefs(dir string, args []string) ([]layout.Ref, error) {
+	byName := map[string]string{}
+	refs := make([]layout.Ref, 0, len(args))
+	for _, a := range args {
+		r, err := refArg(dir, a)
+		if err != nil {
+			return nil, err
+		}
+		name := memberName(r)
+		key := path.Clean(name) // extract's rule: the cleaned title names the subdirectory
+		if prev, dup := byName[key]; dup {
+			return nil, usagef("index members %q and %q would both be named %q, and extract puts each member in a subdirectory of that name: give each member once", prev, a, name)
+		}
+		byName[key] = a
+		refs = append(refs, r)
+	}
+	return refs, nil
+}
+
+// memberName is the title an index member is recorded under: its tag, or
+// its digest when given by digest.
+func memberName(r layout.Ref) string { return r.Name() }
 
 func specsVersioned() specs.Versioned { return specs.Versioned{SchemaVersion: 2} }
