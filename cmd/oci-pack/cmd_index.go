@@ -105,8 +105,14 @@ func memberRefs(dir string, args []string) ([]layout.Ref, error) {
 	return refs, nil
 }
 
-// memberName is the title an index member is recorded under: its tag, or
-// its digest when given by digest.
-func memberName(r layout.Ref) string { return r.Name() }
+// memberName is the title an index member is recorded under: its tag, or,
+// when given by digest, the digest's hex — extract makes it a directory
+// name, and the colon of "sha256:…" is not allowed on FAT, exFAT or NTFS.
+func memberName(r layout.Ref) string {
+	if r.Digest != "" {
+		return r.Digest.Encoded()
+	}
+	return r.Tag
+}
 
 func specsVersioned() specs.Versioned { return specs.Versioned{SchemaVersion: 2} }

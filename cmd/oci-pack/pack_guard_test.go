@@ -77,6 +77,12 @@ func TestIndexRefusesDuplicateMembers(t *testing.T) {
 	must(t, work, "index", "L:col", "v1", "v2", d)
 	must(t, work, "extract", "L:col", "-o", "out")
 	must(t, work, "verify", "L")
+	// A member given by digest is named by its hex: a colon cannot be in a
+	// directory name on FAT, exFAT or NTFS.
+	hexOnly := strings.TrimPrefix(d, "sha256:")
+	if _, err := os.Stat(filepath.Join(work, "out", hexOnly)); err != nil {
+		t.Errorf("member given by digest not extracted under its hex: %v", err)
+	}
 }
 
 // TestPackRefusesLayoutAsInput is RELIABILITY C-36 for inputs that are the
