@@ -179,22 +179,7 @@ func checkEntryType(h *tar.Header) error {
 	case tar.TypeLink:
 		return fmt.Errorf("expected a regular file or directory, found a hardlink to %q", h.Linkname)
 	}
-	return fmt.Errorf("expected a regular file or directory, found %s", entryTypeName(h.Typeflag))
-}
-
-// entryTypeName names a tar type flag for an error.
-func entryTypeName(flag byte) string {
-	switch flag {
-	case tar.TypeChar:
-		return "a character device"
-	case tar.TypeBlock:
-		return "a block device"
-	case tar.TypeFifo:
-		return "a FIFO"
-	case tar.TypeXGlobalHeader:
-		return "a PAX global header"
-	}
-	return fmt.Sprintf("tar type %q", flag)
+	return fmt.Errorf("expected a regular file or directory, found a %s", TarTypeName(h.Typeflag))
 }
 
 // entryPath returns an entry's name without a directory's trailing "/",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -70,7 +71,7 @@ func checkEntry(hdr *tar.Header) (entry, error) {
 		return entry{}, fmt.Errorf("unsupported entry type sparse file for %q: %w", raw, ErrInvalid)
 	}
 	if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeDir {
-		return entry{}, fmt.Errorf("unsupported entry type %s for %q: %w", typeName(hdr.Typeflag), raw, ErrInvalid)
+		return entry{}, fmt.Errorf("unsupported entry type %s for %q: %w", pack.TarTypeName(hdr.Typeflag), raw, ErrInvalid)
 	}
 	name := path.Clean(raw)
 	parts := strings.Split(name, "/")
@@ -109,7 +110,7 @@ func wantType(hdr *tar.Header, want byte) error {
 	if hdr.Typeflag == want {
 		return nil
 	}
-	return fmt.Errorf("unsupported entry type %s for %q (expected %s): %w", typeName(hdr.Typeflag), hdr.Name, typeName(want), ErrInvalid)
+	return fmt.Errorf("unsupported entry type %s for %q (expected %s): %w", pack.TarTypeName(hdr.Typeflag), hdr.Name, pack.TarTypeName(want), ErrInvalid)
 }
 
 func hasSparseRecords(hdr *tar.Header) bool {
@@ -119,33 +120,6 @@ func hasSparseRecords(hdr *tar.Header) bool {
 		}
 	}
 	return false
-}
-
-// typeName names a tar type flag for messages.
-func typeName(t byte) string {
-	switch t {
-	case tar.TypeReg:
-		return "regular file"
-	case tar.TypeDir:
-		return "directory"
-	case tar.TypeSymlink:
-		return "symlink"
-	case tar.TypeLink:
-		return "hardlink"
-	case tar.TypeChar:
-		return "character device"
-	case tar.TypeBlock:
-		return "block device"
-	case tar.TypeFifo:
-		return "FIFO"
-	case tar.TypeCont:
-		return "contiguous file"
-	case tar.TypeXGlobalHeader:
-		return "PAX global header"
-	case tar.TypeGNUSparse:
-		return "sparse file"
-	}
-	return fmt.Sprintf("%q", t)
 }
 
 // maxOctalSize is the largest size a ustar header's 11 octal digits hold;

@@ -147,7 +147,7 @@ func (x *extraction) sanitize(ctx context.Context, lp *layerPlan, r *tar.Reader,
 			return fmt.Errorf("%s entry %q has unsupported tar type %q: %w", lp.who, hdr.Name, hdr.Typeflag, ErrUnsafe)
 		}
 		if name == "" && hdr.Typeflag != tar.TypeDir {
-			return fmt.Errorf("%s entry %q would replace the root directory with a %s: %w", lp.who, hdr.Name, typeName(hdr.Typeflag), ErrUnsafe)
+			return fmt.Errorf("%s entry %q would replace the root directory with a %s: %w", lp.who, hdr.Name, pack.TarTypeName(hdr.Typeflag), ErrUnsafe)
 		}
 		if name != "" && !strings.HasPrefix(path.Base(name), ".wh.") && !x.match.match(name) {
 			continue

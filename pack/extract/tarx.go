@@ -171,7 +171,7 @@ func (x *extraction) unpackEntry(lp *layerPlan, hdr *tar.Header, r io.Reader, bu
 	case tar.TypeLink:
 		return x.hardlink(lp, hdr, full)
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-		return fmt.Errorf("%s entry %q is a %s: device nodes and FIFOs are never extracted: %w", lp.who, hdr.Name, typeName(hdr.Typeflag), ErrUnsafe)
+		return fmt.Errorf("%s entry %q is a %s: device nodes and FIFOs are never extracted: %w", lp.who, hdr.Name, pack.TarTypeName(hdr.Typeflag), ErrUnsafe)
 	default:
 		return fmt.Errorf("%s entry %q has unsupported tar type %q: %w", lp.who, hdr.Name, hdr.Typeflag, ErrUnsafe)
 	}
@@ -253,16 +253,4 @@ func (x *extraction) createFile(full string, r io.Reader, mode fs.FileMode, chmo
 // display names a path in Dir for messages.
 func (x *extraction) display(full string) string {
 	return path.Join(slashDir(x.o.Dir), full)
-}
-
-func typeName(t byte) string {
-	switch t {
-	case tar.TypeChar:
-		return "character device"
-	case tar.TypeBlock:
-		return "block device"
-	case tar.TypeFifo:
-		return "FIFO"
-	}
-	return fmt.Sprintf("type %q", t)
 }
