@@ -86,6 +86,10 @@ func (e *env) lockTimeout() time.Duration {
 	return e.g.lockTimeout
 }
 
+// maxJobs bounds --jobs: it also sets GOMAXPROCS, and the Go runtime
+// aborts past 10,000 threads; no machine oci-pack runs on has more cores.
+const maxJobs = 1024
+
 // open opens a layout for a command.
 func (e *env) open(dir string, mode layout.Mode, create bool) (*layout.Layout, error) {
 	l, err := layout.Open(dir, layout.Options{Mode: mode, LockTimeout: e.lockTimeout(), Create: create, Context: e.ctx})
@@ -150,8 +154,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "oci-pack %s: --format %q: want text or json\n", c.name, e.g.format)
 		return exitUsage
 	}
-	if e.g.jobs < 1 {
-		fmt.Fprintf(stderr, "oci-pack %s: --jobs %d: want at least 1\n", c.name, e.g.jobs)
+	if e.g.jobs < 1 || e.g.jobs > maxJobs {
+		fmt.Fprintf(stderr, "oci-pack %s: --jobs %d: want 1 to %d\n", c.name, e.g.jobs, maxJobs)
 		return exitUsage
 	}
 	runtime.GOMAXPROCS(e.g.jobs)

@@ -107,6 +107,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"inspect", "L@sha256:../../etc/passwd"}, `invalid digest "sha256:../../etc/passwd"`},
 		{[]string{"ls", "L", "--format", "xml"}, `--format "xml"`},
 		{[]string{"verify", "L", "--jobs", "0"}, "--jobs 0"},
+		{[]string{"verify", "L", "--jobs", "100000"}, "--jobs 100000: want 1 to 1024"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"`},
 		{nil, "Usage: oci-pack"},

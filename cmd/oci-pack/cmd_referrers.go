@@ -48,7 +48,7 @@ func init() {
 				tw := e.table()
 				fmt.Fprintln(tw, "DIGEST\tARTIFACT TYPE\tSIZE")
 				for _, r := range refs {
-					fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Digest, orDash(r.ArtifactType), humanBytes(r.Size))
+					fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Digest, orDash(safe(r.ArtifactType)), humanBytes(r.Size))
 				}
 				return tw.Flush()
 			}
