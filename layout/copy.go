@@ -35,6 +35,9 @@ func CopyGraph(ctx context.Context, src, dst *Layout, root ocispec.Descriptor, o
 	var nodes []ocispec.Descriptor
 	res := &CopyResult{}
 	err := src.Walk(ctx, []Node{{Descriptor: root, Role: "root"}}, WalkOptions{Referrers: o.Referrers}, func(n *Node) error {
+		if err := n.CheckSchema(); err != nil {
+			return fmt.Errorf("%s %s in %s: %v: %w", n.Path(), n.Descriptor.Digest, src.Dir(), err, ErrCorrupt)
+		}
 		nodes = append(nodes, n.Descriptor)
 		if n.Role == "referrer" {
 			res.Referrers = append(res.Referrers, n.Descriptor)

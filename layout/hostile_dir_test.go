@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/oci-pack/oci-pack/layout"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // A lock file replaced by a symlink (a layout unpacked with plain tar, a
@@ -152,5 +153,28 @@ func TestVerifyWarnsHardLinkedBlob(t *testing.T) {
 	}
 	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], a.layers[0].Digest.String()) || !strings.Contains(rep.Warnings[0], "2 hard links") {
 		t.Errorf("warnings = %q, want one naming %s with 2 hard links", rep.Warnings, a.layers[0].Digest)
+	}
+}
+
+// A referrer that fails the image-spec schema (here an artifactType with a
+// control character) is not copied: copy fails naming it, rather than
+// leave a destination verify rejects.
+func TestCopyRefusesSchemaInvalidReferrer(t *testing.T) {
+	dir, a := goodLayout(t)
+	l := openRW(t, dir)
+	cfg := put(t, l, ocispec.MediaTypeEmptyJSON, []byte("{}"))
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/x\x1b[2J", Config: cfg, Layers: []ocispec.Descriptor{cfg}, Subject: &a.manifest}
+	m.SchemaVersion = 2
+	ref := putJSON(t, l, ocispec.MediaTypeImageManifest, m)
+	if err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { layout.AddUntagged(idx, ref); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	dst := openRW(t, filepath.Join(t.TempDir(), "dst"))
+	_, err := layout.CopyGraph(ctx, l, dst, a.manifest, layout.CopyOptions{Referrers: true, Jobs: 2})
+	if !errors.Is(err, layout.ErrCorrupt) || !strings.Contains(err.Error(), ref.Digest.String()) {
+		t.Errorf("CopyGraph: %v, want ErrCorrupt naming %s", err, ref.Digest)
+	}
+	if _, err := os.Stat(blobFile(dst.Dir(), ref.Digest)); err == nil {
+		t.Errorf("the invalid referrer was copied")
 	}
 }

@@ -102,7 +102,7 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 		wg.Go(func() error {
 			err := l.Walk(wctx, []Node{r}, WalkOptions{Referrers: len(o.Refs) > 0, Seen: seen}, func(n *Node) error {
 				if n.Doc != nil {
-					if err := validateSchema(n); err != nil {
+					if err := n.CheckSchema(); err != nil {
 						add(Problem{Kind: "invalid", Digest: n.Descriptor.Digest, Where: n.Path(), Detail: err.Error()})
 					}
 				}
@@ -163,10 +163,14 @@ func classify(err error, root Node) Problem {
 	return Problem{Kind: kind, Where: root.Role, Detail: err.Error()}
 }
 
-func validateSchema(n *Node) error {
+// CheckSchema checks a walked node's document against its image-spec JSON
+// schema: what verify reports and import requires, so copy and export
+// check it too rather than ship what the other side refuses. Only OCI
+// manifests and indexes have a schema; nil for any other node.
+func (n *Node) CheckSchema() error {
 	mt := n.Descriptor.MediaType
-	if mt != ocispec.MediaTypeImageManifest && mt != ocispec.MediaTypeImageIndex {
-		return nil // only OCI documents have an OCI schema
+	if n.Doc == nil || (mt != ocispec.MediaTypeImageManifest && mt != ocispec.MediaTypeImageIndex) {
+		return nil
 	}
 	return validateSchemaBytes(n.Doc.Raw, n.Doc.IsIndex())
 }

@@ -2,9 +2,11 @@ package archive
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/oci-pack/oci-pack/layout"
@@ -89,4 +91,41 @@ func readIndexFile(t *testing.T, dir string) *ocispec.Index {
 		t.Fatal(err)
 	}
 	return idx
+}
+
+// Export refuses a document import would refuse (a referrer failing the
+// image-spec schema), before writing anything: the far site must not find
+// out after the air gap.
+func TestExportRefusesSchemaInvalidDocument(t *testing.T) {
+	dir := goodLayout(t)
+	l := openLayout(t, dir)
+	defer l.Close()
+	v1, err := l.Resolve(ctx, layout.Ref{Layout: dir, Tag: "v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty, err := l.Blobs().Put(ctx, bytes.NewReader([]byte("{}")), ocispec.Descriptor{MediaType: ocispec.MediaTypeEmptyJSON})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/x\x1b[2J", Config: empty.Descriptor, Layers: []ocispec.Descriptor{empty.Descriptor}, Subject: &v1}
+	m.SchemaVersion = 2
+	b, _ := json.Marshal(m)
+	ref, err := l.Blobs().Put(ctx, bytes.NewReader(b), ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { layout.AddUntagged(idx, ref.Descriptor); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for _, refs := range [][]layout.Ref{nil, {{Layout: dir, Tag: "v1"}}} {
+		var out bytes.Buffer
+		_, err := Export(ctx, l, &out, ExportOptions{Refs: refs})
+		if !errors.Is(err, layout.ErrCorrupt) || !strings.Contains(err.Error(), ref.Descriptor.Digest.String()) {
+			t.Errorf("export %v: %v, want ErrCorrupt naming %s", refs, err, ref.Descriptor.Digest)
+		}
+		if out.Len() != 0 {
+			t.Errorf("export %v wrote %d bytes before failing", refs, out.Len())
+		}
+	}
 }

@@ -76,6 +76,10 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 			})
 		}
 		if n.Doc != nil { // read and verified by Walk
+			if err := n.CheckSchema(); err != nil { // import would refuse the archive
+				bad = append(bad, fmt.Errorf("%s %s: %v: %w", n.Path(), d.Digest, err, layout.ErrCorrupt))
+				return nil
+			}
 			p.blobs = append(p.blobs, planned{desc: d, class: classDocument, where: n.Path()})
 			return nil
 		}
