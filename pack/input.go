@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // openInput opens a file to pack, refusing anything but a regular file
@@ -89,10 +90,9 @@ func sortStableBySizeDesc(es []entry) {
 // layoutGuard refuses inputs that are the output layout or lie inside it
 // (RELIABILITY C-36): packing them would store the layout's own blobs,
 // staging files and stat cache, which change while pack runs. Identity is
-// compared with os.SameFile on the input's resolved path and on each of
-// its ancestors, so symlinks, "..", case-folding file systems and bind
-// mounts cannot disguise the layout. (A directory input that merely
-// contains the layout is fine: the walk leaves the layout out.)
+// compared by layout.Within on the input's resolved path and each of its
+// ancestors. (A directory input that merely contains the layout is fine:
+// the walk leaves the layout out.)
 type layoutGuard struct {
 	dir    string      // the layout as the caller named it, for messages
 	layout os.FileInfo // nil when the layout cannot be stat'ed: nothing is refused
@@ -120,29 +120,8 @@ func (g *layoutGuard) check(what, p string) error {
 	if resolved, err = filepath.Abs(resolved); err != nil {
 		return nil
 	}
-	if g.within(resolved) {
+	if layout.Within(resolved, g.layout, os.Lstat, g.outside) {
 		return fmt.Errorf("%w: refusing to pack the output layout into itself: %s %s (resolved: %s) is the layout %s or lies inside it", ErrUsage, what, p, resolved, g.dir)
 	}
 	return nil
-}
-
-// within reports whether p (absolute, symlinks resolved) or one of its
-// ancestors is the layout directory.
-func (g *layoutGuard) within(p string) bool {
-	var visited []string
-	for !g.outside[p] {
-		if fi, err := os.Lstat(p); err == nil && os.SameFile(fi, g.layout) {
-			return true
-		}
-		visited = append(visited, p)
-		up := filepath.Dir(p)
-		if up == p {
-			break
-		}
-		p = up
-	}
-	for _, v := range visited {
-		g.outside[v] = true
-	}
-	return false
 }

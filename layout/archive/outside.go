@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/pack"
 )
 
@@ -49,24 +50,8 @@ func CheckOutside(layoutDir, out string) error {
 		return fmt.Errorf("layout %s: %w", layoutDir, err)
 	}
 	target := filepath.Join(resolved, name)
-	if within(target, lfi) {
+	if layout.Within(target, lfi, os.Lstat, nil) {
 		return fmt.Errorf("%w: refusing to write the export %s (resolved: %s) inside the layout %s it exports", pack.ErrUsage, out, target, layoutDir)
 	}
 	return nil
-}
-
-// within reports whether p or one of its ancestors is the directory
-// described by dir. p must be absolute with its directories' symlinks
-// resolved; p itself is not followed.
-func within(p string, dir fs.FileInfo) bool {
-	for {
-		if fi, err := os.Lstat(p); err == nil && os.SameFile(fi, dir) {
-			return true
-		}
-		up := filepath.Dir(p)
-		if up == p {
-			return false
-		}
-		p = up
-	}
 }

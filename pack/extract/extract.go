@@ -208,14 +208,10 @@ func (x *extraction) outsideLayout() error {
 	if err != nil {
 		return fmt.Errorf("output directory: %w", err)
 	}
-	for p := abs; ; p = filepath.Dir(p) {
-		if fi, err := os.Stat(p); err == nil && os.SameFile(fi, lfi) {
-			return fmt.Errorf("%w: refusing to extract into the layout %s itself (-o %s)", pack.ErrUsage, x.l.Dir(), x.o.Dir)
-		}
-		if filepath.Dir(p) == p {
-			return nil
-		}
+	if layout.Within(abs, lfi, os.Stat, nil) {
+		return fmt.Errorf("%w: refusing to extract into the layout %s itself (-o %s)", pack.ErrUsage, x.l.Dir(), x.o.Dir)
 	}
+	return nil
 }
 
 // removeStage removes the staging directory.
