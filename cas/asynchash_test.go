@@ -5,8 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/oci-pack/oci-pack/cas"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/oci-pack/oci-pack/cas"
 )
 
 // AsyncHash gives the same digest as hashing in line, whatever the write

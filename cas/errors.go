@@ -4,7 +4,11 @@
 // blobs. It knows nothing about manifests, tags or JSON.
 package cas
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/oci-pack/oci-pack/cas/fsx"
+)
 
 // Sentinel errors. Every error returned by this package that belongs to one
 // of these classes wraps it, so callers test with errors.Is.
@@ -21,7 +25,7 @@ var (
 	ErrSizeMismatch = errors.New("size mismatch")
 	// ErrNotRegular: a blob path exists but is not a regular file
 	// (symlink, FIFO, device, directory).
-	ErrNotRegular = errors.New("not a regular file")
+	ErrNotRegular = fsx.ErrNotRegular
 	// ErrAborted: the writer was used after Abort or Commit.
 	ErrAborted = errors.New("writer closed")
 )

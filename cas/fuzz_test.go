@@ -8,10 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/cas/fuzztest"
 	"github.com/oci-pack/oci-pack/cas/testsuite"
-	"github.com/opencontainers/go-digest"
 )
 
 // hexLen is the encoded length of each digest algorithm cas accepts.

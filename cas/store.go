@@ -8,10 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/oci-pack/oci-pack/cas/fsx"
 )
 
 // Store holds blobs under <root>/blobs/<alg>/<hex>. All file access goes
@@ -71,9 +72,9 @@ func (s *Store) Stat(ctx context.Context, d digest.Digest) (Info, error) {
 		return Info{}, fmt.Errorf("stat blob %s: %w", d, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return Info{}, fmt.Errorf("%s: %w (%s)", p, ErrNotRegular, fileKind(fi.Mode()))
+		return Info{}, fmt.Errorf("%s: %w (%s)", p, ErrNotRegular, fsx.FileKind(fi.Mode()))
 	}
-	return Info{Digest: d, Size: fi.Size(), Links: linkCount(fi)}, nil
+	return Info{Digest: d, Size: fi.Size(), Links: fsx.LinkCount(fi)}, nil
 }
 
 // Has reports whether desc is stored as a regular file of exactly desc.Size
@@ -98,7 +99,7 @@ func (s *Store) Open(ctx context.Context, d digest.Digest) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := openRegular(s.root, p)
+	f, err := fsx.OpenRegular(s.root, p)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", d, ErrNotFound)
@@ -176,7 +177,7 @@ func (s *Store) Walk(ctx context.Context, fn func(Info) error, bad func(rel stri
 			}
 			if !e.Type().IsRegular() {
 				if bad != nil {
-					if err := bad(rel, "not a regular file ("+fileKind(e.Type())+")"); err != nil {
+					if err := bad(rel, "not a regular file ("+fsx.FileKind(e.Type())+")"); err != nil {
 						return err
 					}
 				}
@@ -217,7 +218,7 @@ func readDir(r *os.Root, dir string) ([]fs.DirEntry, error) {
 		return nil, err
 	}
 	if !fi.IsDir() {
-		return nil, fmt.Errorf("%s: not a directory (%s)", dir, fileKind(fi.Mode()))
+		return nil, fmt.Errorf("%s: not a directory (%s)", dir, fsx.FileKind(fi.Mode()))
 	}
 	f, err := r.Open(dir)
 	if err != nil {
@@ -226,28 +227,3 @@ func readDir(r *os.Root, dir string) ([]fs.DirEntry, error) {
 	defer f.Close()
 	return f.ReadDir(-1)
 }
-
-// fileKind names the type of a file mode for error messages.
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m.IsRegular():
-		return "regular file"
-	case m&fs.ModeSymlink != 0:
-		return "symlink"
-	case m.IsDir():
-		return "directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "named pipe"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeCharDevice != 0:
-		return "character device"
-	case m&fs.ModeDevice != 0:
-		return "block device"
-	default:
-		return strings.TrimSpace(m.Type().String())
-	}
-}
-
-// FileKind is fileKind for other packages' messages.
-func FileKind(m fs.FileMode) string { return fileKind(m) }

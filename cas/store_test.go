@@ -10,10 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oci-pack/oci-pack/cas"
-	"github.com/oci-pack/oci-pack/cas/testsuite"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
+	"github.com/oci-pack/oci-pack/cas/testsuite"
 )
 
 // openStore opens a Store on dir with a fresh staging directory, as a
@@ -113,10 +115,10 @@ func TestOpenRegular(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "index.json"), []byte("{}"), 0o644)
-	if _, err := cas.OpenRegular(s.Root(), "link"); !errors.Is(err, cas.ErrNotRegular) || !strings.Contains(err.Error(), "symlink") {
+	if _, err := fsx.OpenRegular(s.Root(), "link"); !errors.Is(err, cas.ErrNotRegular) || !strings.Contains(err.Error(), "symlink") {
 		t.Fatalf("OpenRegular(symlink) = %v, want ErrNotRegular naming a symlink", err)
 	}
-	f, err = cas.OpenRegular(s.Root(), "index.json")
+	f, err = fsx.OpenRegular(s.Root(), "index.json")
 	if err != nil {
 		t.Fatalf("OpenRegular(regular file) = %v", err)
 	}
@@ -174,7 +176,7 @@ func TestFileKind(t *testing.T) {
 		os.ModeDevice | os.ModeCharDevice: "character device",
 		os.ModeDevice:                     "block device",
 	} {
-		if got := cas.FileKind(mode); got != want {
+		if got := fsx.FileKind(mode); got != want {
 			t.Errorf("FileKind(%v) = %q, want %q", mode, got, want)
 		}
 	}

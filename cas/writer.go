@@ -13,6 +13,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/oci-pack/oci-pack/cas/fsx"
 )
 
 // Writer stages one blob. It hashes every byte it writes; Commit verifies
@@ -24,7 +26,7 @@ type Writer struct {
 	alg      digest.Algorithm
 	tmp      string // staging path relative to the store root
 	f        *os.File
-	wb       WritebackFile // writes to f
+	wb       fsx.WritebackFile // writes to f
 	h        hash.Hash
 	n        int64
 	done     bool
@@ -61,7 +63,7 @@ func (s *Store) Writer(ctx context.Context, expected ocispec.Descriptor) (*Write
 	if err != nil {
 		return nil, fmt.Errorf("create staging file: %w", err)
 	}
-	return &Writer{s: s, expected: expected, alg: alg, tmp: tmp, f: f, wb: WritebackFile{F: f}, h: alg.Hash()}, nil
+	return &Writer{s: s, expected: expected, alg: alg, tmp: tmp, f: f, wb: fsx.WritebackFile{F: f}, h: alg.Hash()}, nil
 }
 
 // Write stages p, hashing it.
@@ -140,7 +142,7 @@ func (w *Writer) Commit(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("commit blob %s: %w", desc.Digest, err)
 	}
 	w.done = true
-	if err := syncDir(w.s.root, dir); err != nil {
+	if err := fsx.SyncDir(w.s.root, dir); err != nil {
 		return Result{}, fmt.Errorf("fsync %s after committing %s: %w", dir, desc.Digest, err)
 	}
 	return Result{Descriptor: desc}, nil
@@ -169,7 +171,7 @@ func (s *Store) ensureDir(dir string) error {
 	fi, err := s.root.Lstat(dir)
 	if err == nil {
 		if !fi.IsDir() {
-			return fmt.Errorf("%s: not a directory (%s)", dir, fileKind(fi.Mode()))
+			return fmt.Errorf("%s: not a directory (%s)", dir, fsx.FileKind(fi.Mode()))
 		}
 		return nil
 	}
@@ -185,5 +187,5 @@ func (s *Store) ensureDir(dir string) error {
 	if err := s.root.Mkdir(dir, 0o755); err != nil && !errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
-	return syncDir(s.root, parent)
+	return fsx.SyncDir(s.root, parent)
 }

@@ -27,6 +27,11 @@ var (
 	ErrMissingBlob = errors.New("missing blob")
 	// ErrReadOnly: a write was attempted on a layout opened read-only.
 	ErrReadOnly = errors.New("layout opened read-only")
+	// ErrInvalidArgument: the caller asked for something that cannot be
+	// done as asked — a bad option value, an input the operation refuses,
+	// an output path it must not write (usage class). The message names
+	// the argument and what is expected instead.
+	ErrInvalidArgument = errors.New("invalid argument")
 	// ErrNotManifest: a digest given where a manifest or index is needed
 	// names a stored blob that is neither (usage class).
 	ErrNotManifest = errors.New("not a manifest or index")

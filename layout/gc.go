@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
 )
 
 // GCResult is what GC removed (or, dry, would remove).
@@ -55,7 +56,7 @@ func (l *Layout) GC(ctx context.Context, dryRun bool) (*GCResult, error) {
 	}
 	if len(res.Blobs) > 0 {
 		for _, alg := range algsOf(res.Blobs) {
-			if err := cas.SyncDir(l.root, path.Join(BlobsDir, alg)); err != nil {
+			if err := fsx.SyncDir(l.root, path.Join(BlobsDir, alg)); err != nil {
 				return res, fmt.Errorf("fsync blobs/%s: %w", alg, err)
 			}
 		}

@@ -10,9 +10,11 @@ import (
 	"os"
 	"path"
 
-	"github.com/oci-pack/oci-pack/cas"
-	"github.com/oci-pack/oci-pack/layout/strictjson"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
+	"github.com/oci-pack/oci-pack/layout/strictjson"
 )
 
 // MaxDescriptors bounds the descriptors in one index or manifest (I8).
@@ -27,7 +29,7 @@ func (l *Layout) Index(ctx context.Context) (*ocispec.Index, error) {
 }
 
 func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
-	f, err := cas.OpenRegular(l.root, IndexFile)
+	f, err := fsx.OpenRegular(l.root, IndexFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("%s: missing %s: %w: %w", l.dir, IndexFile, ErrNotLayout, ErrCorrupt)
@@ -175,7 +177,7 @@ func (l *Layout) replaceFile(name string, content []byte) error {
 		l.root.Remove(tmp)
 		return fmt.Errorf("replace %s: %w", name, err)
 	}
-	if err := cas.SyncDir(l.root, "."); err != nil {
+	if err := fsx.SyncDir(l.root, "."); err != nil {
 		return fmt.Errorf("fsync %s after replacing %s: %w", l.dir, name, err)
 	}
 	return nil

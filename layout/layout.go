@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
 )
 
@@ -122,7 +123,7 @@ func Init(dir string) error {
 	if err := createIfAbsent(r, LayoutFile, []byte(`{"imageLayoutVersion":"`+LayoutVersion+`"}`)); err != nil {
 		return fmt.Errorf("create %s/%s: %w", dir, LayoutFile, err)
 	}
-	return cas.SyncDir(r, ".")
+	return fsx.SyncDir(r, ".")
 }
 
 const emptyIndexJSON = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`
@@ -202,7 +203,7 @@ func (l *Layout) open() error {
 	if fi, err := l.root.Lstat(BlobsDir); err != nil || !fi.IsDir() {
 		what := "missing"
 		if err == nil {
-			what = cas.FileKind(fi.Mode())
+			what = fsx.FileKind(fi.Mode())
 		}
 		return fmt.Errorf("%s: %s is %s, expected a directory: %w: %w", l.dir, BlobsDir, what, ErrNotLayout, ErrCorrupt)
 	}
@@ -285,7 +286,7 @@ func (l *Layout) Root() *os.Root { return l.root }
 func (l *Layout) StagingDir() string { return l.staging }
 
 func checkLayoutFile(r *os.Root, dir string) error {
-	f, err := cas.OpenRegular(r, LayoutFile)
+	f, err := fsx.OpenRegular(r, LayoutFile)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%s: missing %s: %w", dir, LayoutFile, ErrNotLayout)

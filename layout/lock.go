@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
 )
 
 // fileLock is an advisory lock (flock on Unix, LockFileEx on Windows) on a
@@ -79,7 +79,7 @@ func (l *Layout) lockFile(ctx context.Context, rel string, exclusive bool, timeo
 // readers still take part in the locking.
 func (l *Layout) openLockFile(rel string) (*os.File, error) {
 	if fi, err := l.root.Lstat(rel); err == nil && !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: not a regular file (%s)", filepath.Join(l.dir, rel), cas.FileKind(fi.Mode()))
+		return nil, fmt.Errorf("%s: not a regular file (%s)", filepath.Join(l.dir, rel), fsx.FileKind(fi.Mode()))
 	}
 	f, err := l.root.OpenFile(rel, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil && (errors.Is(err, fs.ErrPermission) || isReadOnlyFS(err)) {
@@ -93,7 +93,7 @@ func (l *Layout) openLockFile(rel string) (*os.File, error) {
 	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
 		f.Close()
 		if err == nil {
-			err = fmt.Errorf("%s: not a regular file (%s)", filepath.Join(l.dir, rel), cas.FileKind(fi.Mode()))
+			err = fmt.Errorf("%s: not a regular file (%s)", filepath.Join(l.dir, rel), fsx.FileKind(fi.Mode()))
 		}
 		return nil, err
 	}

@@ -8,6 +8,13 @@ const (
 	MediaTypeDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
 )
 
+// Annotations oras reads to unpack a directory layer on pull; pack writes
+// them and extract honours them.
+const (
+	AnnotationUnpack = "io.deis.oras.content.unpack"
+	AnnotationDigest = "io.deis.oras.content.digest"
+)
+
 // IsManifest reports whether mt is an image manifest media type.
 func IsManifest(mt string) bool {
 	return mt == ocispec.MediaTypeImageManifest || mt == MediaTypeDockerManifest

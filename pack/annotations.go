@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
 )
 
@@ -27,7 +28,7 @@ func loadAnnotationFile(p string) (map[string]map[string]string, error) {
 	}
 	var out map[string]map[string]string
 	if err := strictjson.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("%w: annotation file %s: %v", ErrUsage, p, err)
+		return nil, fmt.Errorf("%w: annotation file %s: %v", layout.ErrInvalidArgument, p, err)
 	}
 	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -32,13 +33,13 @@ func checkInputsOutside(g *layoutGuard, inputs []Input, o Options) error {
 // JSON config — that every reader of the layout would refuse: RELIABILITY
 // I8 bounds a JSON document to strictjson.MaxDocument, and a layout
 // holding a bigger one fails verify, gc, export and extract. The error
-// wraps ErrUsage and says what to do instead.
+// wraps layout.ErrInvalidArgument and says what to do instead.
 func checkDocumentSize(what string, n int64) error {
 	if n <= strictjson.MaxDocument {
 		return nil
 	}
 	return fmt.Errorf("%w: the %s would be %d bytes, over the %d-byte limit every reader sets on a JSON document: pack fewer files per artifact, or pack the directory as one tar layer (without a preset)",
-		ErrUsage, what, n, strictjson.MaxDocument)
+		layout.ErrInvalidArgument, what, n, strictjson.MaxDocument)
 }
 
 // placeholderDigest has the length of every digest pack writes (sha256).

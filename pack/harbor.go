@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // Harbor user-defined artifact annotations.
@@ -28,7 +30,7 @@ func planIcon(p string) (*layerPlan, error) {
 		return nil, err
 	}
 	if fi.Size() > MaxIconSize {
-		return nil, fmt.Errorf("%w: icon %s is %d bytes; Harbor shows icons of at most %d bytes", ErrUsage, p, fi.Size(), MaxIconSize)
+		return nil, fmt.Errorf("%w: icon %s is %d bytes; Harbor shows icons of at most %d bytes", layout.ErrInvalidArgument, p, fi.Size(), MaxIconSize)
 	}
 	head := make([]byte, 512)
 	n, err := io.ReadFull(f, head)
@@ -39,7 +41,7 @@ func planIcon(p string) (*layerPlan, error) {
 	switch mt {
 	case "image/png", "image/gif", "image/jpeg":
 	default:
-		return nil, fmt.Errorf("%w: icon %s looks like %s; Harbor accepts only image/png, image/gif or image/jpeg", ErrUsage, p, mt)
+		return nil, fmt.Errorf("%w: icon %s looks like %s; Harbor accepts only image/png, image/gif or image/jpeg", layout.ErrInvalidArgument, p, mt)
 	}
 	title, err := titleOf(Input{Path: p})
 	if err != nil {

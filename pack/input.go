@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/layout"
 )
 
@@ -19,7 +19,7 @@ func openInput(p string) (*os.File, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("unsupported file type %s: %s", cas.FileKind(fi.Mode()), p)
+		return nil, fmt.Errorf("unsupported file type %s: %s", fsx.FileKind(fi.Mode()), p)
 	}
 	f, err := os.Open(p)
 	if err != nil {
@@ -106,7 +106,7 @@ func newLayoutGuard(dir string) *layoutGuard {
 	return &layoutGuard{dir: dir, layout: fi, outside: map[string]bool{}}
 }
 
-// check returns an error wrapping ErrUsage, naming both paths, if p is the
+// check returns an error wrapping layout.ErrInvalidArgument, naming both paths, if p is the
 // layout or lies inside it. A path that cannot be resolved passes: opening
 // it later reports the problem with its own error.
 func (g *layoutGuard) check(what, p string) error {
@@ -121,7 +121,7 @@ func (g *layoutGuard) check(what, p string) error {
 		return nil
 	}
 	if layout.Within(resolved, g.layout, os.Lstat, g.outside) {
-		return fmt.Errorf("%w: refusing to pack the output layout into itself: %s %s (resolved: %s) is the layout %s or lies inside it", ErrUsage, what, p, resolved, g.dir)
+		return fmt.Errorf("%w: refusing to pack the output layout into itself: %s %s (resolved: %s) is the layout %s or lies inside it", layout.ErrInvalidArgument, what, p, resolved, g.dir)
 	}
 	return nil
 }

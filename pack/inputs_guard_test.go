@@ -19,11 +19,11 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// wantUsage fails unless err wraps pack.ErrUsage and mentions every one
+// wantUsage fails unless err wraps layout.ErrInvalidArgument and mentions every one
 // of msgs.
 func wantUsage(t *testing.T, what string, err error, msgs ...string) {
 	t.Helper()
-	if !errors.Is(err, pack.ErrUsage) {
+	if !errors.Is(err, layout.ErrInvalidArgument) {
 		t.Fatalf("%s: %v, want a usage error", what, err)
 	}
 	for _, m := range msgs {
@@ -143,22 +143,12 @@ type growingProgress struct {
 	once   sync.Once
 }
 
-func (g *growingProgress) Track(name string, _ int64) pack.Tracker {
+func (g *growingProgress) track(name string, _ int64) (func(int64), func(error)) {
 	if name != g.title {
-		return nopTracker{}
+		return func(int64) {}, func(error) {}
 	}
-	return changeTracker{g}
+	return func(int64) { g.once.Do(g.change) }, func(error) {}
 }
-
-type changeTracker struct{ g *growingProgress }
-
-func (c changeTracker) Add(int64)  { c.g.once.Do(c.g.change) }
-func (c changeTracker) Done(error) {}
-
-type nopTracker struct{}
-
-func (nopTracker) Add(int64)  {}
-func (nopTracker) Done(error) {}
 
 // TestRawFileChangedWhileRead: a raw file layer that grows, shrinks, or
 // is rewritten in place while pack reads it fails with ErrChanged (exit
@@ -198,11 +188,11 @@ func TestRawFileChangedWhileRead(t *testing.T) {
 			prog := &growingProgress{title: "w.bin", change: func() { changeErr = change(p) }}
 			dir := filepath.Join(t.TempDir(), "L")
 			t.Chdir(src)
-			_, err := tryPack(dir, inputs("w.bin"), pack.Options{ArtifactType: testType, NoCache: true, Progress: prog})
+			_, err := tryPack(dir, inputs("w.bin"), pack.Options{ArtifactType: testType, NoCache: true, Progress: prog.track})
 			if changeErr != nil {
 				t.Fatal(changeErr)
 			}
-			if !errors.Is(err, pack.ErrChanged) || errors.Is(err, pack.ErrUsage) || !strings.Contains(err.Error(), "w.bin") {
+			if !errors.Is(err, pack.ErrChanged) || errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), "w.bin") {
 				t.Fatalf("pack of a file that %s while read: %v, want %v naming w.bin", name, err, pack.ErrChanged)
 			}
 			assertNoTags(t, dir)

@@ -10,14 +10,9 @@ import (
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/compress"
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
-)
-
-// Annotations oras reads to unpack a directory layer on pull.
-const (
-	AnnotationUnpack = "io.deis.oras.content.unpack"
-	AnnotationDigest = "io.deis.oras.content.digest"
 )
 
 // Default media types.
@@ -44,7 +39,7 @@ type Layer struct {
 // descriptor's size is what was actually read, never the stat size
 // (/proc files report 0). A file that changes while it is read is refused
 // with ErrChanged (see checkUnchanged), so no torn copy is stored.
-func writeRawFile(ctx context.Context, s *cas.Store, p string, mediaType string, tr Tracker) (Layer, error) {
+func writeRawFile(ctx context.Context, s *cas.Store, p string, mediaType string, tr layout.ProgressItem) (Layer, error) {
 	f, err := openInput(p)
 	if err != nil {
 		return Layer{}, err
@@ -103,7 +98,7 @@ func checkUnchanged(f *os.File, p string, before os.FileInfo, n int64) error {
 // config need it — and then on its own goroutine, overlapping compression:
 // a second sha256 in line would cap the layer at one core's hash speed.
 // Uncompressed, the diffID is the digest itself.
-func writeTarLayer(ctx context.Context, s *cas.Store, entries []entry, to TarOptions, mediaType string, alg compress.Algorithm, co compress.Options, wantDiffID bool, tr Tracker) (Layer, error) {
+func writeTarLayer(ctx context.Context, s *cas.Store, entries []entry, to TarOptions, mediaType string, alg compress.Algorithm, co compress.Options, wantDiffID bool, tr layout.ProgressItem) (Layer, error) {
 	w, err := s.Writer(ctx, ocispec.Descriptor{MediaType: mediaType})
 	if err != nil {
 		return Layer{}, err

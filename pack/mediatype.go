@@ -3,6 +3,8 @@ package pack
 import (
 	"fmt"
 	"regexp"
+
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // mediaTypePattern is the image-spec schema's media type grammar (RFC 6838
@@ -15,7 +17,7 @@ var mediaTypePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,12
 func checkMediaTypes(inputs []Input, o Options) error {
 	check := func(what, mt string) error {
 		if mt != "" && !mediaTypePattern.MatchString(mt) {
-			return fmt.Errorf("%w: %s %q is not a media type (type/subtype, RFC 6838)", ErrUsage, what, mt)
+			return fmt.Errorf("%w: %s %q is not a media type (type/subtype, RFC 6838)", layout.ErrInvalidArgument, what, mt)
 		}
 		return nil
 	}

@@ -7,7 +7,6 @@ package pack
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -18,9 +17,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 )
-
-// ErrUsage marks errors in what the caller asked for (exit class 2).
-var ErrUsage = errors.New("usage")
 
 // Input is one PATH[:MEDIATYPE] argument.
 type Input struct {
@@ -63,7 +59,7 @@ type Options struct {
 	SkipList []string
 	// Preset fills media types and config for a well-known artifact type.
 	Preset   string
-	Progress Progress
+	Progress layout.Progress
 	// NoCache re-reads every input instead of trusting the stat cache.
 	NoCache bool
 	// AllowOutside lets the modelpack preset follow symlinks that lead
@@ -92,7 +88,6 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 	if o.Warn == nil {
 		o.Warn = func(string) {}
 	}
-	o.Progress = progressOrNone(o.Progress)
 	if err := checkMediaTypes(inputs, o); err != nil {
 		return nil, err
 	}
@@ -165,7 +160,7 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 		return nil, err
 	}
 	if config.Digest == ocispec.DescriptorEmptyJSON.Digest && o.ArtifactType == "" && (pre == nil || pre.artifactType == "") {
-		return nil, fmt.Errorf("%w: an artifact with no config needs --artifact-type (image-spec 1.1: artifactType is required when config is the empty descriptor)", ErrUsage)
+		return nil, fmt.Errorf("%w: an artifact with no config needs --artifact-type (image-spec 1.1: artifactType is required when config is the empty descriptor)", layout.ErrInvalidArgument)
 	}
 	config.Annotations = mergeAnnotations(config.Annotations, ann["$config"])
 	if len(o.SkipList) > 0 {
@@ -230,7 +225,7 @@ func buildLayers(ctx context.Context, l *layout.Layout, cache *statCache, plans 
 	g.SetLimit(o.Jobs)
 	for i, p := range plans {
 		g.Go(func() error {
-			tr := o.Progress.Track(p.title, p.size)
+			tr := o.Progress.Start(p.title, p.size)
 			lay, err := p.build(gctx, l, cache, compress.Options{Level: p.level, Concurrency: conc}, tr)
 			tr.Done(err)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/layouttest"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
@@ -114,8 +115,8 @@ func TestDecisionTree(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "L")
 	_, err := tryPack(dir, inputs(file), pack.Options{})
-	if !errors.Is(err, pack.ErrUsage) || !strings.Contains(err.Error(), "artifact-type") {
-		t.Fatalf("empty config without artifactType = %v, want ErrUsage mentioning --artifact-type", err)
+	if !errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), "artifact-type") {
+		t.Fatalf("empty config without artifactType = %v, want layout.ErrInvalidArgument mentioning --artifact-type", err)
 	}
 	assertNoTags(t, dir)
 }
@@ -142,8 +143,8 @@ func TestTitles(t *testing.T) {
 		t.Fatalf("title %q, want sub/x.bin", got)
 	}
 	_, err := tryPack(dir, inputs("y.bin", "sub/../y.bin"), pack.Options{ArtifactType: testType})
-	if !errors.Is(err, pack.ErrUsage) || !strings.Contains(err.Error(), `"y.bin"`) {
-		t.Fatalf("two inputs titled y.bin = %v, want ErrUsage", err)
+	if !errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), `"y.bin"`) {
+		t.Fatalf("two inputs titled y.bin = %v, want layout.ErrInvalidArgument", err)
 	}
 	layouttest.Check(t, dir)
 }
@@ -173,8 +174,8 @@ func TestAnnotations(t *testing.T) {
 		t.Errorf("annotations %v without any asked for: no created timestamp by default", m.Annotations)
 	}
 	bad := mkfile(t, src, "bad.json", []byte(`{"$manifest":{"a":"1","a":"2"}}`), 0o644)
-	if _, err := tryPack(dir, inputs(file), pack.Options{ArtifactType: testType, AnnotationFile: bad}); !errors.Is(err, pack.ErrUsage) || !strings.Contains(err.Error(), "duplicate key") {
-		t.Fatalf("annotation file with a duplicate key = %v, want ErrUsage", err)
+	if _, err := tryPack(dir, inputs(file), pack.Options{ArtifactType: testType, AnnotationFile: bad}); !errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), "duplicate key") {
+		t.Fatalf("annotation file with a duplicate key = %v, want layout.ErrInvalidArgument", err)
 	}
 	layouttest.Check(t, dir)
 }
@@ -220,8 +221,8 @@ func TestHarbor(t *testing.T) {
 		p := mkfile(t, src, "icon-"+strings.ReplaceAll(name, " ", "-"), b, 0o644)
 		dir := filepath.Join(t.TempDir(), "L")
 		_, err := tryPack(dir, inputs(file), pack.Options{ArtifactType: testType, Icon: p})
-		if !errors.Is(err, pack.ErrUsage) || !strings.Contains(err.Error(), p) {
-			t.Errorf("--icon %s = %v, want ErrUsage naming the file", name, err)
+		if !errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), p) {
+			t.Errorf("--icon %s = %v, want layout.ErrInvalidArgument naming the file", name, err)
 		}
 		assertNoTags(t, dir)
 	}

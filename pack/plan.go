@@ -9,10 +9,11 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/oci-pack/oci-pack/cas"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
-	"golang.org/x/text/unicode/norm"
 )
 
 // layerPlan is everything decided about a layer before any byte is read.
@@ -34,7 +35,7 @@ type layerPlan struct {
 
 // build writes the layer, or finds it in the stat cache without reading
 // the input.
-func (p *layerPlan) build(ctx context.Context, l *layout.Layout, cache *statCache, co compress.Options, tr Tracker) (Layer, error) {
+func (p *layerPlan) build(ctx context.Context, l *layout.Layout, cache *statCache, co compress.Options, tr layout.ProgressItem) (Layer, error) {
 	key := p.cacheKey(cache)
 	if lay, ok := cache.lookup(ctx, l, key, p.mediaType, p.alg != compress.None); ok {
 		tr.Add(p.size)
@@ -72,8 +73,8 @@ func (p *layerPlan) annotate(lay Layer) Layer {
 	if p.tarred && p.alg == compress.Gzip {
 		// oras unpacks a layer on pull only from gzip; give it what it reads.
 		lay.Descriptor.Annotations = map[string]string{
-			AnnotationUnpack: "true",
-			AnnotationDigest: lay.DiffID.String(),
+			layout.AnnotationUnpack: "true",
+			layout.AnnotationDigest: lay.DiffID.String(),
 		}
 	}
 	return lay
@@ -107,7 +108,7 @@ func planLayers(ctx context.Context, inputs []Input, o Options, pre *preset, gua
 			return nil, err
 		}
 		if prev, dup := titles[p.title]; dup {
-			return nil, fmt.Errorf("%w: inputs %s and %s would both be named %q in the artifact", ErrUsage, prev, in.Path, p.title)
+			return nil, fmt.Errorf("%w: inputs %s and %s would both be named %q in the artifact", layout.ErrInvalidArgument, prev, in.Path, p.title)
 		}
 		titles[p.title] = in.Path
 		if prev, dup := folded[foldName(p.title)]; dup {
@@ -127,7 +128,7 @@ func planLayers(ctx context.Context, inputs []Input, o Options, pre *preset, gua
 		case fi.Mode().IsRegular():
 			err = planFile(p, in, fi, alg, o, pre)
 		default:
-			err = fmt.Errorf("unsupported file type %s: %s", cas.FileKind(fi.Mode()), in.Path)
+			err = fmt.Errorf("unsupported file type %s: %s", fsx.FileKind(fi.Mode()), in.Path)
 		}
 		if err != nil {
 			return nil, err
@@ -151,7 +152,7 @@ func parseCompression(s string) (compress.Algorithm, error) {
 	}
 	a, err := compress.Parse(s)
 	if err != nil {
-		return "", fmt.Errorf("%w: %v", ErrUsage, err)
+		return "", fmt.Errorf("%w: %v", layout.ErrInvalidArgument, err)
 	}
 	return a, nil
 }
@@ -164,7 +165,7 @@ func planDir(ctx context.Context, p *layerPlan, alg compress.Algorithm, o Option
 	folded := map[string]string{}
 	for _, e := range entries {
 		if !utf8.ValidString(e.name) {
-			return fmt.Errorf("%w: file name %q is not valid UTF-8; it cannot be recorded faithfully (rename it)", ErrUsage, e.path)
+			return fmt.Errorf("%w: file name %q is not valid UTF-8; it cannot be recorded faithfully (rename it)", layout.ErrInvalidArgument, e.path)
 		}
 		if prev, dup := folded[foldName(e.name)]; dup {
 			o.Warn(fmt.Sprintf("%q and %q differ only in case or Unicode normalisation: they collide on case-insensitive or normalising file systems", prev, e.name))
@@ -196,7 +197,7 @@ func planDir(ctx context.Context, p *layerPlan, alg compress.Algorithm, o Option
 		p.level = compress.ChooseGzipLevel(samples)
 	}
 	if err := p.alg.CheckLevel(o.Level); err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		return fmt.Errorf("%w: %v", layout.ErrInvalidArgument, err)
 	}
 	if base == "" {
 		base = MediaTypeTar
@@ -239,7 +240,7 @@ func planFile(p *layerPlan, in Input, fi os.FileInfo, alg compress.Algorithm, o 
 		return nil
 	}
 	if err := p.alg.CheckLevel(o.Level); err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
+		return fmt.Errorf("%w: %v", layout.ErrInvalidArgument, err)
 	}
 	p.level = o.Level
 	p.tarred = true
@@ -267,10 +268,10 @@ func titleOf(in Input) (string, error) {
 		}
 	}
 	if !utf8.ValidString(name) {
-		return "", fmt.Errorf("%w: file name %q is not valid UTF-8; it cannot be recorded faithfully (rename it)", ErrUsage, in.Path)
+		return "", fmt.Errorf("%w: file name %q is not valid UTF-8; it cannot be recorded faithfully (rename it)", layout.ErrInvalidArgument, in.Path)
 	}
 	if name == "/" || name == "." || name == ".." || name == "" {
-		return "", fmt.Errorf("%w: cannot name input %q in the artifact", ErrUsage, in.Path)
+		return "", fmt.Errorf("%w: cannot name input %q in the artifact", layout.ErrInvalidArgument, in.Path)
 	}
 	return name, nil
 }
@@ -283,12 +284,12 @@ func foldName(name string) string { return strings.ToLower(norm.NFC.String(name)
 // checkNotDocument refuses a layer or config media type that names a
 // manifest or an index (OCI or Docker): every graph walk — verify, gc,
 // export, copy, extract — would parse that blob as one and fail on the
-// whole layout. The error wraps ErrUsage and names what carried the type.
+// whole layout. The error wraps layout.ErrInvalidArgument and names what carried the type.
 func checkNotDocument(what, mediaType string) error {
 	if !layout.IsManifest(mediaType) && !layout.IsIndex(mediaType) {
 		return nil
 	}
-	return fmt.Errorf("%w: %s is %q, a manifest or index media type; expected a blob type such as %s: readers would parse the blob as a manifest", ErrUsage, what, mediaType, MediaTypeRawFile)
+	return fmt.Errorf("%w: %s is %q, a manifest or index media type; expected a blob type such as %s: readers would parse the blob as a manifest", layout.ErrInvalidArgument, what, mediaType, MediaTypeRawFile)
 }
 
 // Kinds of path a layer puts in the artifact, as extract names them.
@@ -310,7 +311,7 @@ type pathClaim struct {
 // a file or symlink in only one, and nothing may lie below a path that a
 // layer stores as a file or symlink — say a file input "d/x.txt" beside a
 // directory input "d" holding x.txt, or directory inputs "d" and "d/sub".
-// The error wraps ErrUsage and names both inputs and the path.
+// The error wraps layout.ErrInvalidArgument and names both inputs and the path.
 func checkOverlaps(plans []*layerPlan) error {
 	seen := map[string]pathClaim{}
 	for i, p := range plans {
@@ -361,7 +362,7 @@ func claimPath(seen map[string]pathClaim, plans []*layerPlan, name string, c pat
 		}
 		if prev.kind != outputDir {
 			return fmt.Errorf("%w: input %s puts %q below %q, which input %s stores as a %s; extract would refuse the artifact (give the inputs names that do not overlap)",
-				ErrUsage, plans[c.layer].path, name, parent, plans[prev.layer].path, prev.kind)
+				layout.ErrInvalidArgument, plans[c.layer].path, name, parent, plans[prev.layer].path, prev.kind)
 		}
 	}
 	prev, ok := seen[name]
@@ -370,7 +371,7 @@ func claimPath(seen map[string]pathClaim, plans []*layerPlan, name string, c pat
 		seen[name] = c
 	case prev.kind != outputDir || c.kind != outputDir:
 		return fmt.Errorf("%w: inputs %s and %s both put %q in the artifact (a %s and a %s); extract would refuse the artifact (give them distinct names, or pack the directory alone)",
-			ErrUsage, plans[prev.layer].path, plans[c.layer].path, name, prev.kind, c.kind)
+			layout.ErrInvalidArgument, plans[prev.layer].path, plans[c.layer].path, name, prev.kind, c.kind)
 	}
 	return nil
 }

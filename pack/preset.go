@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // presetConfig is what a preset contributes besides layers.
@@ -45,7 +47,7 @@ func lookupPreset(name string) (*preset, error) {
 	}
 	p, ok := presets[name]
 	if !ok {
-		return nil, fmt.Errorf("%w: unknown preset %q (have: %s)", ErrUsage, name, strings.Join(Presets(), ", "))
+		return nil, fmt.Errorf("%w: unknown preset %q (have: %s)", layout.ErrInvalidArgument, name, strings.Join(Presets(), ", "))
 	}
 	return p, nil
 }

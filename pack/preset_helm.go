@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"sigs.k8s.io/yaml"
@@ -34,7 +35,7 @@ func init() {
 // or a packaged .tgz, stored as is.
 func expandHelmChart(in []Input, o Options) ([]Input, error) {
 	if len(in) != 1 {
-		return nil, fmt.Errorf("%w: the helm preset packs exactly one chart (a directory or a .tgz), got %d inputs", ErrUsage, len(in))
+		return nil, fmt.Errorf("%w: the helm preset packs exactly one chart (a directory or a .tgz), got %d inputs", layout.ErrInvalidArgument, len(in))
 	}
 	meta, err := readChartMeta(in[0].Path)
 	if err != nil {
@@ -79,7 +80,7 @@ func readChartMeta(p string) (*chartMeta, error) {
 	if fi.IsDir() {
 		f, err := openInput(filepath.Join(p, "Chart.yaml"))
 		if err != nil {
-			return nil, fmt.Errorf("%w: chart %s: %v", ErrUsage, p, err)
+			return nil, fmt.Errorf("%w: chart %s: %v", layout.ErrInvalidArgument, p, err)
 		}
 		defer f.Close()
 		y, err = io.ReadAll(io.LimitReader(f, maxChartYAML+1))
@@ -90,21 +91,21 @@ func readChartMeta(p string) (*chartMeta, error) {
 		return nil, err
 	}
 	if len(y) > maxChartYAML {
-		return nil, fmt.Errorf("%w: chart %s: Chart.yaml exceeds %d bytes", ErrUsage, p, maxChartYAML)
+		return nil, fmt.Errorf("%w: chart %s: Chart.yaml exceeds %d bytes", layout.ErrInvalidArgument, p, maxChartYAML)
 	}
 	j, err := yaml.YAMLToJSON(y)
 	if err != nil {
-		return nil, fmt.Errorf("%w: chart %s: Chart.yaml: %v", ErrUsage, p, err)
+		return nil, fmt.Errorf("%w: chart %s: Chart.yaml: %v", layout.ErrInvalidArgument, p, err)
 	}
 	m := &chartMeta{raw: j, archive: archive}
 	if err := json.Unmarshal(j, m); err != nil {
-		return nil, fmt.Errorf("%w: chart %s: Chart.yaml: %v", ErrUsage, p, err)
+		return nil, fmt.Errorf("%w: chart %s: Chart.yaml: %v", layout.ErrInvalidArgument, p, err)
 	}
 	if m.Name == "" || m.Version == "" || m.APIVersion == "" {
-		return nil, fmt.Errorf("%w: chart %s: Chart.yaml needs apiVersion, name and version", ErrUsage, p)
+		return nil, fmt.Errorf("%w: chart %s: Chart.yaml needs apiVersion, name and version", layout.ErrInvalidArgument, p)
 	}
 	if !tagSafe(m.Name) {
-		return nil, fmt.Errorf("%w: chart %s: name %q is not a plain file name", ErrUsage, p, m.Name)
+		return nil, fmt.Errorf("%w: chart %s: name %q is not a plain file name", layout.ErrInvalidArgument, p, m.Name)
 	}
 	return m, nil
 }

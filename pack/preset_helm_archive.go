@@ -9,6 +9,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/oci-pack/oci-pack/cas/fsx"
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -50,7 +52,7 @@ func chartYAMLFromArchive(p string) ([]byte, digest.Digest, error) {
 	raw := io.TeeReader(f, d.Hash())
 	zr, err := gzip.NewReader(raw)
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: chart %s is neither a directory nor a gzip archive: %v", ErrUsage, p, err)
+		return nil, "", fmt.Errorf("%w: chart %s is neither a directory nor a gzip archive: %v", layout.ErrInvalidArgument, p, err)
 	}
 	y, err := scanChartTar(p, tar.NewReader(&budgetReader{r: zr, left: maxChartTarBytes}))
 	if err != nil {
@@ -79,11 +81,11 @@ func scanChartTar(p string, tr *tar.Reader) ([]byte, error) {
 			return nil, chartReadError(p, err)
 		}
 		if n == maxChartEntries {
-			return nil, fmt.Errorf("%w: chart %s has more than %d entries", ErrUsage, p, maxChartEntries)
+			return nil, fmt.Errorf("%w: chart %s has more than %d entries", layout.ErrInvalidArgument, p, maxChartEntries)
 		}
 		isChartYAML, err := ents.add(h)
 		if err != nil {
-			return nil, fmt.Errorf("%w: chart %s: entry %q: %v", ErrUsage, p, h.Name, err)
+			return nil, fmt.Errorf("%w: chart %s: entry %q: %v", layout.ErrInvalidArgument, p, h.Name, err)
 		}
 		if isChartYAML {
 			if y, err = io.ReadAll(io.LimitReader(tr, maxChartYAML+1)); err != nil {
@@ -92,7 +94,7 @@ func scanChartTar(p string, tr *tar.Reader) ([]byte, error) {
 		}
 	}
 	if y == nil {
-		return nil, fmt.Errorf("%w: chart %s has no <name>/Chart.yaml", ErrUsage, p)
+		return nil, fmt.Errorf("%w: chart %s has no <name>/Chart.yaml", layout.ErrInvalidArgument, p)
 	}
 	return y, nil
 }
@@ -102,7 +104,7 @@ func scanChartTar(p string, tr *tar.Reader) ([]byte, error) {
 // returned as is, under the chart's name.
 func chartReadError(p string, err error) error {
 	if errors.Is(err, errChartTarBudget) {
-		return fmt.Errorf("%w: chart %s unpacks to more than %d bytes of tar", ErrUsage, p, maxChartTarBytes)
+		return fmt.Errorf("%w: chart %s unpacks to more than %d bytes of tar", layout.ErrInvalidArgument, p, maxChartTarBytes)
 	}
 	return fmt.Errorf("chart %s: %w", p, err)
 }
@@ -179,7 +181,7 @@ func checkEntryType(h *tar.Header) error {
 	case tar.TypeLink:
 		return fmt.Errorf("expected a regular file or directory, found a hardlink to %q", h.Linkname)
 	}
-	return fmt.Errorf("expected a regular file or directory, found a %s", TarTypeName(h.Typeflag))
+	return fmt.Errorf("expected a regular file or directory, found a %s", fsx.TarTypeName(h.Typeflag))
 }
 
 // entryPath returns an entry's name without a directory's trailing "/",

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -257,8 +258,8 @@ func assertHelmRefused(t *testing.T, tgz, bad, problem string) {
 	if err == nil {
 		t.Fatalf("%s packed; want a usage error naming entry %q", tgz, bad)
 	}
-	if !errors.Is(err, pack.ErrUsage) {
-		t.Errorf("error %q does not wrap ErrUsage", err)
+	if !errors.Is(err, layout.ErrInvalidArgument) {
+		t.Errorf("error %q does not wrap layout.ErrInvalidArgument", err)
 	}
 	msg := err.Error()
 	if bad != "" && !strings.Contains(msg, fmt.Sprintf("entry %q", bad)) {
@@ -309,9 +310,11 @@ type swapOnDone struct {
 	data []byte
 }
 
-func (s *swapOnDone) Track(string, int64) pack.Tracker { return s }
-func (s *swapOnDone) Add(int64)                        {}
-func (s *swapOnDone) Done(err error) {
+func (s *swapOnDone) track(string, int64) (func(int64), func(error)) {
+	return func(int64) {}, s.done
+}
+
+func (s *swapOnDone) done(err error) {
 	if err == nil {
 		if werr := os.WriteFile(s.path, s.data, 0o644); werr != nil {
 			s.t.Error(werr)
@@ -324,7 +327,7 @@ func (s *swapOnDone) Done(err error) {
 func TestHelmArchiveChangedWhilePacking(t *testing.T) {
 	tgz := writeChartTgz(t, "mychart-1.0.0.tgz", normalChart())
 	other := chartTgz(t, []chartEntry{{name: "mychart/Chart.yaml", data: chartYAML("6.6.6")}})
-	dir, res, err := packChart(t, tgz, pack.Options{Progress: &swapOnDone{t: t, path: tgz, data: other}})
+	dir, res, err := packChart(t, tgz, pack.Options{Progress: (&swapOnDone{t: t, path: tgz, data: other}).track})
 	if !errors.Is(err, pack.ErrChanged) {
 		var version string
 		if res != nil {

@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/oci-pack/oci-pack/cas"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/oci-pack/oci-pack/cas/fsx"
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // CNCF ModelPack (modelpack/model-spec) media types and annotations.
@@ -161,7 +163,7 @@ func expandModelDirs(in []Input, o Options) ([]Input, error) {
 				return fmt.Errorf("input %s: %w", p, err)
 			}
 			if !target.Mode().IsRegular() {
-				return fmt.Errorf("%w: %s is a %s; the modelpack preset packs regular files (and symlinks to them)", ErrUsage, p, cas.FileKind(target.Mode()))
+				return fmt.Errorf("%w: %s is a %s; the modelpack preset packs regular files (and symlinks to them)", layout.ErrInvalidArgument, p, fsx.FileKind(target.Mode()))
 			}
 			if d.Type()&fs.ModeSymlink != 0 && !o.AllowOutside {
 				if err := checkLinkInside(p, roots); err != nil {
@@ -216,7 +218,7 @@ func checkLinkInside(p string, roots []string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: %s is a symlink to %s, outside %s; pass --allow-outside to pack what it points to", ErrUsage, p, target, roots[0])
+	return fmt.Errorf("%w: %s is a symlink to %s, outside %s; pass --allow-outside to pack what it points to", layout.ErrInvalidArgument, p, target, roots[0])
 }
 
 // modelPackConfigDoc is the application/vnd.cncf.model.config.v1+json

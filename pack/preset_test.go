@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/pack"
 )
 
@@ -62,7 +63,7 @@ func TestModelPackLinkOutside(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := tryPack(t.TempDir(), []pack.Input{{Path: dir}}, pack.Options{Preset: "modelpack"})
-	if !errors.Is(err, pack.ErrUsage) {
+	if !errors.Is(err, layout.ErrInvalidArgument) {
 		t.Fatalf("pack with a link outside: %v, want a usage error", err)
 	}
 	res := packInto(t, t.TempDir(), []pack.Input{{Path: dir}}, pack.Options{Preset: "modelpack", AllowOutside: true})

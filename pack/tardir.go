@@ -13,7 +13,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
 )
 
 // TarOptions make a directory tar reproducible.
@@ -67,7 +67,7 @@ func dirEntries(ctx context.Context, dir, prefix string, o TarOptions) ([]entry,
 		switch m := info.Mode(); {
 		case m.IsRegular(), m.IsDir(), m&fs.ModeSymlink != 0:
 		default:
-			return fmt.Errorf("unsupported file type %s: %s", cas.FileKind(m), p)
+			return fmt.Errorf("unsupported file type %s: %s", fsx.FileKind(m), p)
 		}
 		out = append(out, entry{name: name, path: p, info: info})
 		return nil

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/layouttest"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/oci-pack/oci-pack/pack/packtest"
@@ -102,15 +103,15 @@ func TestTarGzipUnpackAnnotations(t *testing.T) {
 	_, in := goldenInputs(t)
 	_, res, dir := packDir(t, in[2].Path, pack.Options{Compression: "gzip"})
 	d := res.Layers[0].Descriptor
-	if d.MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" || d.Annotations[pack.AnnotationUnpack] != "true" {
+	if d.MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" || d.Annotations[layout.AnnotationUnpack] != "true" {
 		t.Fatalf("gzip dir layer %+v", d)
 	}
 	entries := readTar(t, dir, d)
 	if len(entries) != 12 {
 		t.Fatalf("%d entries", len(entries))
 	}
-	if got := d.Annotations[pack.AnnotationDigest]; got != res.Layers[0].DiffID.String() || got == d.Digest.String() {
-		t.Fatalf("%s = %q, diffID %s", pack.AnnotationDigest, got, res.Layers[0].DiffID)
+	if got := d.Annotations[layout.AnnotationDigest]; got != res.Layers[0].DiffID.String() || got == d.Digest.String() {
+		t.Fatalf("%s = %q, diffID %s", layout.AnnotationDigest, got, res.Layers[0].DiffID)
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/archive"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
-	"github.com/oci-pack/oci-pack/pack"
 )
 
 // Exit codes (DESIGN section 2, RELIABILITY I11).
@@ -51,7 +50,7 @@ func exitCode(err error) int {
 		// Interrupted: whatever error the unwinding produced (a read cut
 		// short, a cancelled lock wait) is the signal's doing.
 		return int(gotSignal.Load())
-	case errors.Is(err, errUsage), errors.Is(err, pack.ErrUsage), errors.Is(err, layout.ErrInvalidTag), errors.Is(err, layout.ErrNotManifest):
+	case errors.Is(err, errUsage), errors.Is(err, layout.ErrInvalidArgument), errors.Is(err, layout.ErrInvalidTag), errors.Is(err, layout.ErrNotManifest):
 		return exitUsage
 	case errors.Is(err, layout.ErrTagExists), errors.Is(err, layout.ErrLocked), errors.Is(err, errConflict):
 		return exitConflict

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"github.com/oci-pack/oci-pack/pack"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
@@ -11,18 +10,19 @@ type barProgress struct {
 	p *mpb.Progress
 }
 
-// progress returns a pack.Progress for the command: bars on a terminal,
-// nothing otherwise (or with --no-progress / --quiet). Call the returned
+// progress returns the command's progress callback (it fits the Progress
+// type of pack, layout/archive and pack/extract): bars on a terminal,
+// nil otherwise (or with --no-progress / --quiet). Call the returned
 // wait after the work, before printing results.
-func (e *env) progress() (pack.Progress, func()) {
+func (e *env) progress() (func(string, int64) (func(int64), func(error)), func()) {
 	if e.g.noProgress || e.g.quiet || !stderrIsTerminal(e.stderr) {
 		return nil, func() {}
 	}
 	p := mpb.NewWithContext(e.ctx, mpb.WithOutput(e.stderr), mpb.WithWidth(40))
-	return &barProgress{p: p}, p.Wait
+	return (&barProgress{p: p}).track, p.Wait
 }
 
-func (b *barProgress) Track(name string, total int64) pack.Tracker {
+func (b *barProgress) track(name string, total int64) (func(int64), func(error)) {
 	if len(name) > 32 {
 		name = "…" + name[len(name)-31:]
 	}
@@ -34,7 +34,8 @@ func (b *barProgress) Track(name string, total int64) pack.Tracker {
 			decor.AverageSpeed(decor.SizeB1024(0), "% .1f"),
 		),
 	)
-	return &barTracker{bar: bar, total: total}
+	t := &barTracker{bar: bar, total: total}
+	return t.Add, t.Done
 }
 
 type barTracker struct {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
-	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -28,7 +27,7 @@ type ExportOptions struct {
 	// of failing (the result is a sparse layout).
 	AllowMissing bool
 	// Progress, if not nil, is told about every byte of the tar stream.
-	Progress pack.Progress
+	Progress layout.Progress
 }
 
 // ExportResult describes a finished export.
@@ -61,11 +60,9 @@ func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions)
 	}
 	idx := mustMarshal(p.index)
 	cw := &countingWriter{w: w}
-	if o.Progress != nil {
-		tr := o.Progress.Track("export", p.tarSize(len(idx)))
-		cw.progress = tr
-		defer func() { tr.Done(err) }()
-	}
+	tr := o.Progress.Start("export", p.tarSize(len(idx)))
+	cw.progress = tr
+	defer func() { tr.Done(err) }()
 	res = &ExportResult{Entries: len(p.index.Manifests), Excluded: p.excluded, ExcludedBytes: p.excludedBytes, Missing: p.missing}
 	tw := tar.NewWriter(cw)
 	if err := writeFile(tw, layout.LayoutFile, layoutFile); err != nil {
@@ -183,13 +180,13 @@ func mustMarshal(v any) []byte {
 type countingWriter struct {
 	w        io.Writer
 	n        int64
-	progress pack.Tracker
+	progress layout.ProgressItem
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
-	if c.progress != nil {
+	if c.progress.Add != nil {
 		c.progress.Add(int64(n))
 	}
 	return n, err

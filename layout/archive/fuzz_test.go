@@ -20,7 +20,6 @@ import (
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/layouttest"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
-	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -284,7 +283,7 @@ var importClasses = []error{
 // (that would blame the caller for the archive), and its text carries no
 // raw control characters from the archive.
 func checkErrorClass(t *testing.T, err error) {
-	if errors.Is(err, layout.ErrInvalidTag) || errors.Is(err, pack.ErrUsage) {
+	if errors.Is(err, layout.ErrInvalidTag) || errors.Is(err, layout.ErrInvalidArgument) {
 		t.Fatalf("error %q is of the usage class", err)
 	}
 	if strings.ContainsAny(err.Error(), "\x00\n\r\x1b") {

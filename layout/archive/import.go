@@ -11,7 +11,6 @@ import (
 
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
-	"github.com/oci-pack/oci-pack/pack"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -27,7 +26,7 @@ type ImportOptions struct {
 	// Size is the input's size in bytes, for progress (<= 0: unknown).
 	Size int64
 	// Progress, if not nil, is told about every input byte read.
-	Progress pack.Progress
+	Progress layout.Progress
 	// Verify, if not nil, runs after the last input byte was read and
 	// before any tag changes; the CLI checks the volumes' sidecar here.
 	Verify func() error
@@ -69,11 +68,9 @@ func readArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOpti
 		return nil, nil, err
 	}
 	in := &inputReader{r: src.R}
-	if o.Progress != nil {
-		tr := o.Progress.Track(cmp.Or(src.Name, "import"), src.Size)
-		in.progress = tr
-		defer func() { tr.Done(err) }()
-	}
+	tr := o.Progress.Start(cmp.Or(src.Name, "import"), src.Size)
+	in.progress = tr
+	defer func() { tr.Done(err) }()
 	br := bufio.NewReaderSize(in, copyBufferSize)
 	head, _ := br.Peek(6) // short or failed: sniffs as none, and tar reports it
 	if f := foreignFormat(head); f != "" {
@@ -147,12 +144,12 @@ func mergeIndex(ctx context.Context, l *layout.Layout, src *ocispec.Index, polic
 // input's own read errors so they are not mistaken for corruption.
 type inputReader struct {
 	r        io.Reader
-	progress pack.Tracker
+	progress layout.ProgressItem
 }
 
 func (i *inputReader) Read(p []byte) (int, error) {
 	n, err := i.r.Read(p)
-	if i.progress != nil {
+	if i.progress.Add != nil {
 		i.progress.Add(int64(n))
 	}
 	if err != nil && err != io.EOF && !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrTruncated) {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 
 	"github.com/oci-pack/oci-pack/layout"
-	"github.com/oci-pack/oci-pack/pack"
 )
 
 // CheckOutside refuses an export written into the layout it exports
@@ -25,12 +24,12 @@ import (
 // not followed: the export replaces the link, never its target. An out
 // whose last element is not a file name ("", ".", "..", a trailing
 // separator) is refused, since FILE.partial would then land elsewhere.
-// Refusals wrap pack.ErrUsage and name both paths. An output directory
+// Refusals wrap layout.ErrInvalidArgument and name both paths. An output directory
 // that does not exist passes: creating the export then fails, naming it.
 func CheckOutside(layoutDir, out string) error {
 	dir, name := filepath.Split(out)
 	if name == "" || name == "." || name == ".." {
-		return fmt.Errorf("%w: -o %s: expected a file name, found %q", pack.ErrUsage, out, name)
+		return fmt.Errorf("%w: -o %s: expected a file name, found %q", layout.ErrInvalidArgument, out, name)
 	}
 	if dir == "" {
 		dir = "."
@@ -51,7 +50,7 @@ func CheckOutside(layoutDir, out string) error {
 	}
 	target := filepath.Join(resolved, name)
 	if layout.Within(target, lfi, os.Lstat, nil) {
-		return fmt.Errorf("%w: refusing to write the export %s (resolved: %s) inside the layout %s it exports", pack.ErrUsage, out, target, layoutDir)
+		return fmt.Errorf("%w: refusing to write the export %s (resolved: %s) inside the layout %s it exports", layout.ErrInvalidArgument, out, target, layoutDir)
 	}
 	return nil
 }

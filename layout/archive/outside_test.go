@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oci-pack/oci-pack/pack"
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // TestCheckOutside: every output path inside the layout (directly, via
@@ -38,7 +38,7 @@ func TestCheckOutside(t *testing.T) {
 	os.Mkdir(in("Lx"), 0o755)
 	for _, out := range bad {
 		err := CheckOutside(l, out)
-		if !errors.Is(err, pack.ErrUsage) || !strings.Contains(err.Error(), out) {
+		if !errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), out) {
 			t.Errorf("-o %s: err = %v, want a usage error naming it", out, err)
 		} else if !strings.Contains(err.Error(), "expected a file name") && !strings.Contains(err.Error(), l) {
 			t.Errorf("-o %s: %v does not name the layout %s", out, err, l)
@@ -51,7 +51,7 @@ func TestCheckOutside(t *testing.T) {
 	}
 	// The layout named through a symlink is the same layout.
 	if runtime.GOOS != "windows" {
-		if err := CheckOutside(in("link"), in("L/x.tar")); !errors.Is(err, pack.ErrUsage) {
+		if err := CheckOutside(in("link"), in("L/x.tar")); !errors.Is(err, layout.ErrInvalidArgument) {
 			t.Errorf("layout via symlink: err = %v, want a usage error", err)
 		}
 	}
@@ -65,10 +65,10 @@ func TestCheckOutsideRelative(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(parent)
-	if err := CheckOutside("L", "L/index.json"); !errors.Is(err, pack.ErrUsage) {
+	if err := CheckOutside("L", "L/index.json"); !errors.Is(err, layout.ErrInvalidArgument) {
 		t.Errorf("L/index.json: err = %v", err)
 	}
-	if err := CheckOutside("L", "./L/./blobs/../x.tar"); !errors.Is(err, pack.ErrUsage) {
+	if err := CheckOutside("L", "./L/./blobs/../x.tar"); !errors.Is(err, layout.ErrInvalidArgument) {
 		t.Errorf("./L/./blobs/../x.tar: err = %v", err)
 	}
 	if err := CheckOutside("L", "x.tar"); err != nil {

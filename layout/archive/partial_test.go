@@ -9,7 +9,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/oci-pack/oci-pack/pack"
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // TestVolumeWriterIgnoresPlantedPartials: a symlink waiting at any
@@ -85,7 +85,7 @@ func TestVolumeWriterKeepsWhatIsThere(t *testing.T) {
 	if err := os.Mkdir(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CreateVolumes(out, 0); !errors.Is(err, pack.ErrUsage) {
+	if _, err := CreateVolumes(out, 0); !errors.Is(err, layout.ErrInvalidArgument) {
 		t.Errorf("CreateVolumes onto a directory: %v, want a usage error", err)
 	}
 	// Split volumes: volume 000 becomes an (empty) directory before the

@@ -7,10 +7,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/oci-pack/oci-pack/cas"
-	"github.com/oci-pack/oci-pack/layout"
-	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // entryKind says what an archive entry is to an import.
@@ -71,7 +72,7 @@ func checkEntry(hdr *tar.Header) (entry, error) {
 		return entry{}, fmt.Errorf("unsupported entry type sparse file for %q: %w", raw, ErrInvalid)
 	}
 	if hdr.Typeflag != tar.TypeReg && hdr.Typeflag != tar.TypeDir {
-		return entry{}, fmt.Errorf("unsupported entry type %s for %q: %w", pack.TarTypeName(hdr.Typeflag), raw, ErrInvalid)
+		return entry{}, fmt.Errorf("unsupported entry type %s for %q: %w", fsx.TarTypeName(hdr.Typeflag), raw, ErrInvalid)
 	}
 	name := path.Clean(raw)
 	parts := strings.Split(name, "/")
@@ -110,7 +111,7 @@ func wantType(hdr *tar.Header, want byte) error {
 	if hdr.Typeflag == want {
 		return nil
 	}
-	return fmt.Errorf("unsupported entry type %s for %q (expected %s): %w", pack.TarTypeName(hdr.Typeflag), hdr.Name, pack.TarTypeName(want), ErrInvalid)
+	return fmt.Errorf("unsupported entry type %s for %q (expected %s): %w", fsx.TarTypeName(hdr.Typeflag), hdr.Name, fsx.TarTypeName(want), ErrInvalid)
 }
 
 func hasSparseRecords(hdr *tar.Header) bool {

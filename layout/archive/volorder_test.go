@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oci-pack/oci-pack/pack"
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // fourVolumes writes x.tar.000 … x.tar.003 and x.tar.sha256 in a new
@@ -47,15 +47,15 @@ func openFails(t *testing.T, given []string, class error, says, notSays []string
 func TestVolumeOrderIsUsage(t *testing.T) {
 	out := fourVolumes(t)
 	v := func(n string) string { return out + "." + n }
-	openFails(t, []string{v("001"), v("000"), v("002"), v("003")}, pack.ErrUsage,
+	openFails(t, []string{v("001"), v("000"), v("002"), v("003")}, layout.ErrInvalidArgument,
 		[]string{"out of order", "give them in order, " + strings.Join([]string{v("000"), v("001"), v("002"), v("003")}, " ")}, nil)
-	openFails(t, []string{v("000"), v("002"), v("001"), v("003")}, pack.ErrUsage,
+	openFails(t, []string{v("000"), v("002"), v("001"), v("003")}, layout.ErrInvalidArgument,
 		[]string{"out of order", strings.Join([]string{v("000"), v("001"), v("002"), v("003")}, " ")}, nil)
-	openFails(t, []string{v("000"), v("000"), v("001")}, pack.ErrUsage, []string{v("000") + " given twice"}, nil)
-	openFails(t, []string{v("000"), out + ".other"}, pack.ErrUsage, []string{out + ".other is not a volume of " + out}, nil)
-	openFails(t, []string{v("001")}, pack.ErrUsage, []string{"give " + v("000")}, nil)
-	openFails(t, []string{v("000"), v("001")}, pack.ErrUsage, []string{"lists x.tar.002, x.tar.003, present but not given"}, nil)
-	openFails(t, []string{v("001"), v("002"), v("003")}, pack.ErrUsage, []string{"present but not given: " + v("000") + ";"}, nil)
+	openFails(t, []string{v("000"), v("000"), v("001")}, layout.ErrInvalidArgument, []string{v("000") + " given twice"}, nil)
+	openFails(t, []string{v("000"), out + ".other"}, layout.ErrInvalidArgument, []string{out + ".other is not a volume of " + out}, nil)
+	openFails(t, []string{v("001")}, layout.ErrInvalidArgument, []string{"give " + v("000")}, nil)
+	openFails(t, []string{v("000"), v("001")}, layout.ErrInvalidArgument, []string{"lists x.tar.002, x.tar.003, present but not given"}, nil)
+	openFails(t, []string{v("001"), v("002"), v("003")}, layout.ErrInvalidArgument, []string{"present but not given: " + v("000") + ";"}, nil)
 	if _, err := OpenVolumes([]string{v("000"), v("001"), v("002"), v("003")}); err != nil {
 		t.Errorf("all four in order: %v", err)
 	}

@@ -13,7 +13,7 @@ import (
 	"strings"
 
 	"github.com/oci-pack/oci-pack/cas"
-	"github.com/oci-pack/oci-pack/pack"
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -43,7 +43,7 @@ type VolumeReader struct {
 // exist is ErrTruncated, and the error names only the volumes really
 // missing: a gap among the volumes given, one the sidecar lists, or —
 // without a sidecar to say how many there are — a gap before a volume
-// found further on. Mistakes on the command line wrap pack.ErrUsage:
+// found further on. Mistakes on the command line wrap layout.ErrInvalidArgument:
 // volumes out of order (the error gives the order to use), one given
 // twice, a file that is not a volume of the same FILE, a later volume
 // given first or alone, and a volume that exists but was not given.
@@ -88,7 +88,7 @@ func volumePaths(given []string) ([]string, string, error) {
 		return paths, m[1], err
 	}
 	if first := volumePath(m[1], 0); exists(first) {
-		return nil, "", fmt.Errorf("%w: %s is not the first volume: give %s (the others are found by name)", pack.ErrUsage, given[0], first)
+		return nil, "", fmt.Errorf("%w: %s is not the first volume: give %s (the others are found by name)", layout.ErrInvalidArgument, given[0], first)
 	}
 	return given, given[0], nil // a file that merely ends in .NNN
 }
@@ -137,7 +137,7 @@ func checkGiven(base string, given []string) error {
 	}
 	if !sort.IntsAreSorted(nums) {
 		return fmt.Errorf("%w: volumes given out of order (%s): give them in order, %s, or %s alone (the others are found by name)",
-			pack.ErrUsage, strings.Join(given, " "), strings.Join(sortedVolumes(given, nums), " "), volumePath(base, 0))
+			layout.ErrInvalidArgument, strings.Join(given, " "), strings.Join(sortedVolumes(given, nums), " "), volumePath(base, 0))
 	}
 	var absent, notGiven []string
 	for n, i := 0, 0; i < len(nums); n++ {
@@ -155,7 +155,7 @@ func checkGiven(base string, given []string) error {
 	}
 	if len(notGiven) > 0 {
 		return fmt.Errorf("%w: volumes present but not given: %s; give every volume in order, or %s alone (the others are found by name)",
-			pack.ErrUsage, strings.Join(notGiven, ", "), volumePath(base, 0))
+			layout.ErrInvalidArgument, strings.Join(notGiven, ", "), volumePath(base, 0))
 	}
 	return nil
 }
@@ -168,11 +168,11 @@ func volumeNumbers(base string, given []string) ([]int, error) {
 	for i, p := range given {
 		m := volumeName.FindStringSubmatch(p)
 		if m == nil || filepath.Clean(m[1]) != filepath.Clean(base) {
-			return nil, fmt.Errorf("%w: %s is not a volume of %s (expected %s.NNN, as %s)", pack.ErrUsage, p, base, base, given[0])
+			return nil, fmt.Errorf("%w: %s is not a volume of %s (expected %s.NNN, as %s)", layout.ErrInvalidArgument, p, base, base, given[0])
 		}
 		nums[i], _ = strconv.Atoi(m[2])
 		if seen[nums[i]] {
-			return nil, fmt.Errorf("%w: volume %s given twice", pack.ErrUsage, p)
+			return nil, fmt.Errorf("%w: volume %s given twice", layout.ErrInvalidArgument, p)
 		}
 		seen[nums[i]] = true
 	}
@@ -232,7 +232,7 @@ func (v *VolumeReader) loadSidecar(base string) error {
 	}
 	if len(present) > 0 {
 		return fmt.Errorf("%w: %s lists %s, present but not given: give every volume in order, or %s alone (the others are found by name)",
-			pack.ErrUsage, path, strings.Join(present, ", "), volumePath(base, 0))
+			layout.ErrInvalidArgument, path, strings.Join(present, ", "), volumePath(base, 0))
 	}
 	v.sidecar, v.sums = path, sums
 	return nil

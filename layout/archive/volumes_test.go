@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/oci-pack/oci-pack/pack"
+	"github.com/oci-pack/oci-pack/layout"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -103,7 +103,7 @@ func TestVolumeReaderDamage(t *testing.T) {
 		out, _ := setup(t)
 		// x.tar.001 exists: leaving it out is a mistake on the command line.
 		_, err := OpenVolumes([]string{out + ".000", out + ".002", out + ".003"})
-		if !errors.Is(err, pack.ErrUsage) || !strings.Contains(err.Error(), "present but not given: "+out+".001;") {
+		if !errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), "present but not given: "+out+".001;") {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -7,9 +7,11 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/oci-pack/oci-pack/cas"
-	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
+
+	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // MaxVolumes bounds a split export: volume names have three digits, so
@@ -36,7 +38,7 @@ type VolumeWriter struct {
 	done  []Volume
 	made  []string // every file created, for Abort
 	f     *os.File
-	w     cas.WritebackFile // writes to f, starting writeback as it goes
+	w     fsx.WritebackFile // writes to f, starting writeback as it goes
 	h     *cas.AsyncHash
 	n     int64 // bytes in the current volume
 	err   error // sticky
@@ -49,7 +51,7 @@ func CreateVolumes(path string, split int64) (*VolumeWriter, error) {
 	}
 	v := &VolumeWriter{path: path, split: split}
 	if fi, err := os.Lstat(v.name(0)); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%w: %s is a directory; give the archive's file name", pack.ErrUsage, v.name(0))
+		return nil, fmt.Errorf("%w: %s is a directory; give the archive's file name", layout.ErrInvalidArgument, v.name(0))
 	}
 	if err := v.open(); err != nil {
 		return nil, err
@@ -75,7 +77,7 @@ func (v *VolumeWriter) open() error {
 		return err
 	}
 	v.made = append(v.made, f.Name())
-	v.f, v.w, v.h, v.n = f, cas.WritebackFile{F: f}, cas.NewAsyncHash(digest.SHA256), 0
+	v.f, v.w, v.h, v.n = f, fsx.WritebackFile{F: f}, cas.NewAsyncHash(digest.SHA256), 0
 	return nil
 }
 
@@ -244,7 +246,7 @@ func syncParent(path string) error {
 		return err
 	}
 	defer r.Close()
-	if err := cas.SyncDir(r, "."); err != nil {
+	if err := fsx.SyncDir(r, "."); err != nil {
 		return fmt.Errorf("fsync %s: %w", filepath.Dir(path), err)
 	}
 	return nil

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
 )
 
 // commitAction is one step of moving the staged tree into Dir.
@@ -75,7 +75,7 @@ func (x *extraction) commit(ctx context.Context) error {
 	}
 	sort.Strings(dirs)
 	for _, d := range dirs {
-		if err := cas.SyncDir(x.root, d); err != nil {
+		if err := fsx.SyncDir(x.root, d); err != nil {
 			return fmt.Errorf("fsync %s: %w", x.display(d), err)
 		}
 	}
@@ -111,7 +111,7 @@ func (x *extraction) planCommit(rel string, acts *[]commitAction, conflicts *[]s
 		case !x.o.Overwrite:
 			msg := x.display(p) + " exists"
 			if !fi.Mode().IsRegular() {
-				msg += " and is a " + cas.FileKind(fi.Mode())
+				msg += " and is a " + fsx.FileKind(fi.Mode())
 			}
 			*conflicts = append(*conflicts, msg)
 		case fi.IsDir():

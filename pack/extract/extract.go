@@ -26,7 +26,6 @@ import (
 	"sync"
 
 	"github.com/oci-pack/oci-pack/layout"
-	"github.com/oci-pack/oci-pack/pack"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 )
@@ -58,7 +57,7 @@ type Options struct {
 	MaxBytes int64
 	// Jobs bounds the layers decompressed at once (<= 0: 1).
 	Jobs     int
-	Progress pack.Progress
+	Progress layout.Progress
 	// Info receives informational lines (skipped layers); may be nil.
 	Info func(string)
 	// Warn receives warnings; may be nil.
@@ -82,8 +81,8 @@ type Result struct {
 const (
 	annotationTitle         = ocispec.AnnotationTitle
 	annotationModelFilepath = "org.cncf.model.filepath"
-	annotationUnpack        = pack.AnnotationUnpack
-	annotationDiffID        = pack.AnnotationDigest
+	annotationUnpack        = layout.AnnotationUnpack
+	annotationDiffID        = layout.AnnotationDigest
 )
 
 // stagePrefix starts the name of the staging directory inside Dir.
@@ -123,7 +122,7 @@ func Extract(ctx context.Context, l *layout.Layout, desc ocispec.Descriptor, o O
 		o.Warn = func(string) {}
 	}
 	if err := checkGlobs(o.Include); err != nil {
-		return nil, fmt.Errorf("%w: %v", pack.ErrUsage, err)
+		return nil, fmt.Errorf("%w: %v", layout.ErrInvalidArgument, err)
 	}
 	x := &extraction{l: l, o: o, match: matcher(o.Include), dirModes: map[string]fs.FileMode{}}
 	if err := x.plan(ctx, desc, "", 0); err != nil {
@@ -209,7 +208,7 @@ func (x *extraction) outsideLayout() error {
 		return fmt.Errorf("output directory: %w", err)
 	}
 	if layout.Within(abs, lfi, os.Stat, nil) {
-		return fmt.Errorf("%w: refusing to extract into the layout %s itself (-o %s)", pack.ErrUsage, x.l.Dir(), x.o.Dir)
+		return fmt.Errorf("%w: refusing to extract into the layout %s itself (-o %s)", layout.ErrInvalidArgument, x.l.Dir(), x.o.Dir)
 	}
 	return nil
 }
@@ -281,9 +280,6 @@ func (x *extraction) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(x.o.Jobs)
 	prog := x.o.Progress
-	if prog == nil {
-		prog = noProgress{}
-	}
 	for _, mp := range x.manifests {
 		if mp.image {
 			g.Go(func() error { return x.unpackImage(gctx, mp, prog) })
@@ -294,7 +290,7 @@ func (x *extraction) run(ctx context.Context) error {
 				continue
 			}
 			g.Go(func() error {
-				tr := prog.Track(join(mp.prefix, lp.title), lp.desc.Size)
+				tr := prog.Start(join(mp.prefix, lp.title), lp.desc.Size)
 				var err error
 				if lp.kind == layerRaw {
 					err = x.writeRaw(gctx, lp, tr)
@@ -340,12 +336,3 @@ func (x *extraction) applyDirModes() error {
 	}
 	return nil
 }
-
-type noProgress struct{}
-
-func (noProgress) Track(string, int64) pack.Tracker { return noTracker{} }
-
-type noTracker struct{}
-
-func (noTracker) Add(int64)  {}
-func (noTracker) Done(error) {}

@@ -370,7 +370,7 @@ func TestInclude(t *testing.T) {
 	}
 	l := newLayout(t)
 	m := putManifest(t, l, "v1", nil, rawLayer(t, l, "a", "a"))
-	mustFail(t, l, m, Options{Dir: t.TempDir(), Include: []string{"[unclosed"}}, pack.ErrUsage, "[unclosed")
+	mustFail(t, l, m, Options{Dir: t.TempDir(), Include: []string{"[unclosed"}}, layout.ErrInvalidArgument, "[unclosed")
 }
 
 // Layers the way oras pushes them: a plain file with oras's default tar
@@ -456,7 +456,7 @@ func TestOutputInsideLayout(t *testing.T) {
 	l := newLayout(t)
 	m := putManifest(t, l, "v1", nil, rawLayer(t, l, "blobs/sha256/x", "x"))
 	for _, dir := range []string{l.Dir(), filepath.Join(l.Dir(), "blobs"), filepath.Join(l.Dir(), "new", "sub")} {
-		mustFail(t, l, m, Options{Dir: dir}, pack.ErrUsage, "refusing to extract into the layout")
+		mustFail(t, l, m, Options{Dir: dir}, layout.ErrInvalidArgument, "refusing to extract into the layout")
 	}
 	if _, err := os.Lstat(filepath.Join(l.Dir(), "new")); !os.IsNotExist(err) {
 		t.Errorf("a directory was created inside the layout (%v)", err)

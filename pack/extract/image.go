@@ -15,9 +15,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/oci-pack/oci-pack/pack"
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/umoci/oci/layer"
+
+	"github.com/oci-pack/oci-pack/cas/fsx"
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // unpackImage unpacks a container image's layers, in order, as one root
@@ -31,7 +33,7 @@ import (
 // kept verbatim: in a root filesystem an absolute target means the rootfs's
 // own root. The blob digest and the config's diffID are checked at the end
 // of each layer; the staged rootfs is committed only if all pass.
-func (x *extraction) unpackImage(ctx context.Context, mp *manifestPlan, prog pack.Progress) error {
+func (x *extraction) unpackImage(ctx context.Context, mp *manifestPlan, prog layout.Progress) error {
 	staged := path.Join(x.stage, mp.prefix)
 	if err := x.root.MkdirAll(staged, 0o755); err != nil {
 		return fmt.Errorf("create %s: %w", x.display(mp.prefix), err)
@@ -39,7 +41,7 @@ func (x *extraction) unpackImage(ctx context.Context, mp *manifestPlan, prog pac
 	rootfs := filepath.Join(x.o.Dir, filepath.FromSlash(staged))
 	opts := &layer.UnpackOptions{OnDiskFormat: layer.DirRootfs{MapOptions: rootlessMapping()}}
 	for _, lp := range mp.layers {
-		tr := prog.Track(fmt.Sprintf("%s%s", prefixLabel(mp.prefix), lp.who), lp.desc.Size)
+		tr := prog.Start(fmt.Sprintf("%s%s", prefixLabel(mp.prefix), lp.who), lp.desc.Size)
 		err := x.unpackImageLayer(ctx, lp, rootfs, opts, tr)
 		tr.Done(err)
 		if err != nil {
@@ -59,7 +61,7 @@ func prefixLabel(prefix string) string {
 // errStopped tells the sanitiser that umoci stopped reading.
 var errStopped = errors.New("unpacker stopped")
 
-func (x *extraction) unpackImageLayer(ctx context.Context, lp *layerPlan, rootfs string, opts *layer.UnpackOptions, tr pack.Tracker) error {
+func (x *extraction) unpackImageLayer(ctx context.Context, lp *layerPlan, rootfs string, opts *layer.UnpackOptions, tr layout.ProgressItem) error {
 	s, err := x.openStream(ctx, lp, tr)
 	if err != nil {
 		return err
@@ -147,7 +149,7 @@ func (x *extraction) sanitize(ctx context.Context, lp *layerPlan, r *tar.Reader,
 			return fmt.Errorf("%s entry %q has unsupported tar type %q: %w", lp.who, hdr.Name, hdr.Typeflag, ErrUnsafe)
 		}
 		if name == "" && hdr.Typeflag != tar.TypeDir {
-			return fmt.Errorf("%s entry %q would replace the root directory with a %s: %w", lp.who, hdr.Name, pack.TarTypeName(hdr.Typeflag), ErrUnsafe)
+			return fmt.Errorf("%s entry %q would replace the root directory with a %s: %w", lp.who, hdr.Name, fsx.TarTypeName(hdr.Typeflag), ErrUnsafe)
 		}
 		if name != "" && !strings.HasPrefix(path.Base(name), ".wh.") && !x.match.match(name) {
 			continue

@@ -12,7 +12,6 @@ import (
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
-	"github.com/oci-pack/oci-pack/pack"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -64,7 +63,7 @@ type streamError struct{ err error }
 func (e streamError) Error() string { return e.err.Error() }
 func (e streamError) Unwrap() error { return e.err }
 
-func (x *extraction) openStream(ctx context.Context, lp *layerPlan, tr pack.Tracker) (*layerStream, error) {
+func (x *extraction) openStream(ctx context.Context, lp *layerPlan, tr layout.ProgressItem) (*layerStream, error) {
 	blob, err := x.l.Blobs().OpenVerified(ctx, lp.desc)
 	if errors.Is(err, cas.ErrNotFound) {
 		// Absent from a sparse layout: the missing-blob class, as verify says.

@@ -11,10 +11,11 @@ import (
 	"os"
 	"path"
 
-	"github.com/oci-pack/oci-pack/cas"
-	"github.com/oci-pack/oci-pack/compress"
-	"github.com/oci-pack/oci-pack/pack"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/oci-pack/oci-pack/cas/fsx"
+	"github.com/oci-pack/oci-pack/compress"
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // copyBufferSize is the buffer each layer copies file data through.
@@ -59,7 +60,7 @@ func (x *extraction) sniffTar(ctx context.Context, desc ocispec.Descriptor, alg 
 }
 
 // writeRaw stages a raw-file layer under its title.
-func (x *extraction) writeRaw(ctx context.Context, lp *layerPlan, tr pack.Tracker) error {
+func (x *extraction) writeRaw(ctx context.Context, lp *layerPlan, tr layout.ProgressItem) error {
 	s, err := x.openStream(ctx, lp, tr)
 	if err != nil {
 		return err
@@ -83,7 +84,7 @@ func (x *extraction) writeRaw(ctx context.Context, lp *layerPlan, tr pack.Tracke
 // unpackTar stages a tar layer. Every entry must lie under the layer's
 // title (as oras requires) and is checked before it is written; the
 // blob's digest and diffID are checked at its end.
-func (x *extraction) unpackTar(ctx context.Context, lp *layerPlan, tr pack.Tracker) error {
+func (x *extraction) unpackTar(ctx context.Context, lp *layerPlan, tr layout.ProgressItem) error {
 	s, err := x.openStream(ctx, lp, tr)
 	if err != nil {
 		return err
@@ -171,7 +172,7 @@ func (x *extraction) unpackEntry(lp *layerPlan, hdr *tar.Header, r io.Reader, bu
 	case tar.TypeLink:
 		return x.hardlink(lp, hdr, full)
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
-		return fmt.Errorf("%s entry %q is a %s: device nodes and FIFOs are never extracted: %w", lp.who, hdr.Name, pack.TarTypeName(hdr.Typeflag), ErrUnsafe)
+		return fmt.Errorf("%s entry %q is a %s: device nodes and FIFOs are never extracted: %w", lp.who, hdr.Name, fsx.TarTypeName(hdr.Typeflag), ErrUnsafe)
 	default:
 		return fmt.Errorf("%s entry %q has unsupported tar type %q: %w", lp.who, hdr.Name, hdr.Typeflag, ErrUnsafe)
 	}
@@ -230,7 +231,7 @@ func (x *extraction) createFile(full string, r io.Reader, mode fs.FileMode, chmo
 	if err != nil {
 		return 0, fmt.Errorf("create %s: %w", x.display(full), err)
 	}
-	n, err := io.CopyBuffer(&cas.WritebackFile{F: f}, r, buf)
+	n, err := io.CopyBuffer(&fsx.WritebackFile{F: f}, r, buf)
 	if err == nil && chmod {
 		err = f.Chmod(mode)
 	}

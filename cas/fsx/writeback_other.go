@@ -1,6 +1,6 @@
 //go:build !linux
 
-package cas
+package fsx
 
 import "os"
 

@@ -1,23 +1,23 @@
-package cas
+package fsx
 
 import (
 	"fmt"
 	"os"
 )
 
-// openRegular opens rel under r for reading, refusing anything that is not a
+// OpenRegular opens rel under r for reading, refusing anything that is not a
 // regular file. The Lstat before the open keeps FIFOs and devices from being
 // opened at all (no hang); the (dev, inode) comparison after it catches a
 // symlink swapped in between the two calls.
-func openRegular(r *os.Root, rel string) (*os.File, error) {
+func OpenRegular(r *os.Root, rel string) (*os.File, error) {
 	before, err := r.Lstat(rel)
 	if err != nil {
 		return nil, err
 	}
 	if !before.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", rel, ErrNotRegular, fileKind(before.Mode()))
+		return nil, fmt.Errorf("%s: %w (%s)", rel, ErrNotRegular, FileKind(before.Mode()))
 	}
-	f, err := r.OpenFile(rel, os.O_RDONLY|oNonblock, 0)
+	f, err := r.OpenFile(rel, os.O_RDONLY|ONonblock, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -32,6 +32,3 @@ func openRegular(r *os.Root, rel string) (*os.File, error) {
 	}
 	return f, nil
 }
-
-// OpenRegular is openRegular for other packages (index.json, oci-layout).
-func OpenRegular(r *os.Root, rel string) (*os.File, error) { return openRegular(r, rel) }

@@ -1,4 +1,4 @@
-package cas
+package fsx
 
 import "os"
 

@@ -1,4 +1,4 @@
-package pack
+package fsx
 
 import (
 	"archive/tar"
