@@ -11,11 +11,15 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// CopyOptions tune CopyGraph.
+// CopyOptions tune CopyGraph and Copy.
 type CopyOptions struct {
 	// Referrers also copies every manifest whose subject is in the graph.
 	Referrers bool
 	Jobs      int
+	// Tag, for Copy, tags the root in dst under Conflict; "" lists it
+	// untagged.
+	Tag      string
+	Conflict Conflict
 }
 
 // CopyResult says what CopyGraph did.
@@ -24,6 +28,39 @@ type CopyResult struct {
 	CopiedBytes, ReusedBytes int64
 	// Referrers are the referrer manifests copied (to list in dst's index).
 	Referrers []ocispec.Descriptor
+	// Tag is what Copy did to o.Tag (zero when untagged).
+	Tag TagChange
+}
+
+// Copy copies root's graph from src into dst as CopyGraph does, then, in
+// one index update of dst, records the referrers it copied and tags root
+// (o.Tag under o.Conflict) or lists it untagged. The tag is checked before
+// any blob is copied, and again under the index lock.
+func Copy(ctx context.Context, src, dst *Layout, root ocispec.Descriptor, o CopyOptions) (*CopyResult, error) {
+	if o.Tag != "" {
+		if err := dst.CheckTagFree(ctx, o.Tag, root, o.Conflict); err != nil {
+			return nil, err
+		}
+	}
+	res, err := CopyGraph(ctx, src, dst, root, o)
+	if err != nil {
+		return nil, err
+	}
+	err = dst.UpdateIndex(ctx, func(e *IndexEdit) error {
+		if err := e.AddReferrers(res.Referrers...); err != nil {
+			return err
+		}
+		if o.Tag == "" {
+			return e.AddUntagged(root)
+		}
+		var err error
+		res.Tag, err = e.Tag(o.Tag, root, o.Conflict)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // CopyGraph copies the graph of root (and, with Referrers, the manifests

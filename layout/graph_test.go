@@ -161,46 +161,6 @@ func TestParseRef(t *testing.T) {
 	}
 }
 
-func TestTagPolicies(t *testing.T) {
-	a, b := ocispec.Descriptor{Digest: dA, Size: 1}, ocispec.Descriptor{Digest: dB, Size: 1}
-	idx := &ocispec.Index{}
-	if ch, err := layout.SetTag(idx, "v1", a, layout.ConflictFail); err != nil || ch.Old != "" || ch.New != dA {
-		t.Fatalf("new tag: %+v, %v", ch, err)
-	}
-	if ch, err := layout.SetTag(idx, "v1", a, layout.ConflictFail); err != nil || ch.Old != dA || len(idx.Manifests) != 1 {
-		t.Fatalf("same digest again: %+v, %v, %d entries", ch, err, len(idx.Manifests))
-	}
-	_, err := layout.SetTag(idx, "v1", b, layout.ConflictFail)
-	if !errors.Is(err, layout.ErrTagExists) || !strings.Contains(err.Error(), `"v1"`) || !strings.Contains(err.Error(), dA.String()) || !strings.Contains(err.Error(), dB.String()) {
-		t.Fatalf("conflict: %v; want ErrTagExists naming the tag and both digests", err)
-	}
-	if ch, err := layout.SetTag(idx, "v1", b, layout.ConflictSkip); err != nil || !ch.Skipped || idx.Manifests[0].Digest != dA {
-		t.Fatalf("skip: %+v, %v", ch, err)
-	}
-	if ch, err := layout.SetTag(idx, "v1", b, layout.ConflictOverwrite); err != nil || ch.Old != dA || idx.Manifests[0].Digest != dB || len(idx.Manifests) != 1 {
-		t.Fatalf("overwrite: %+v, %v, %v", ch, err, idx.Manifests)
-	}
-	if _, err := layout.SetTag(idx, "bad tag", a, layout.ConflictFail); !errors.Is(err, layout.ErrInvalidTag) {
-		t.Fatalf("invalid tag: %v", err)
-	}
-	layout.AddUntagged(idx, ocispec.Descriptor{Digest: dA, Size: 1, Annotations: map[string]string{ocispec.AnnotationRefName: "sneaky"}})
-	layout.AddUntagged(idx, a)
-	if len(idx.Manifests) != 2 || len(layout.Tags(idx)) != 1 {
-		t.Fatalf("AddUntagged: %+v", idx.Manifests)
-	}
-	if _, ok := layout.RemoveTag(idx, "v1"); !ok || len(layout.Tags(idx)) != 0 {
-		t.Fatalf("RemoveTag: %+v", idx.Manifests)
-	}
-	for _, p := range []string{"fail", "skip", "overwrite"} {
-		if _, err := layout.ParseConflict(p); err != nil {
-			t.Errorf("ParseConflict(%q): %v", p, err)
-		}
-	}
-	if _, err := layout.ParseConflict("last-wins"); err == nil {
-		t.Error("ParseConflict accepted last-wins")
-	}
-}
-
 func TestTagAndUntag(t *testing.T) {
 	dir, a := goodLayout(t)
 	l := openRW(t, dir)
@@ -237,7 +197,7 @@ func TestDiskUsageAndReferrers(t *testing.T) {
 	sig := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/vnd.test.sig", Config: ocispec.DescriptorEmptyJSON, Layers: []ocispec.Descriptor{ocispec.DescriptorEmptyJSON}, Subject: &a.manifest}
 	sig.SchemaVersion = 2
 	sd := putJSON(t, l, ocispec.MediaTypeImageManifest, sig)
-	if err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { layout.AddUntagged(idx, sd); return nil }); err != nil {
+	if err := l.UpdateIndex(ctx, func(e *layout.IndexEdit) error { return e.AddUntagged(sd) }); err != nil {
 		t.Fatal(err)
 	}
 	refs, err := l.Referrers(ctx, a.manifest.Digest, "")

@@ -166,7 +166,7 @@ func TestCopyRefusesSchemaInvalidReferrer(t *testing.T) {
 	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/x\x1b[2J", Config: cfg, Layers: []ocispec.Descriptor{cfg}, Subject: &a.manifest}
 	m.SchemaVersion = 2
 	ref := putJSON(t, l, ocispec.MediaTypeImageManifest, m)
-	if err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { layout.AddUntagged(idx, ref); return nil }); err != nil {
+	if err := l.UpdateIndex(ctx, func(e *layout.IndexEdit) error { return e.AddUntagged(ref) }); err != nil {
 		t.Fatal(err)
 	}
 	dst := openRW(t, filepath.Join(t.TempDir(), "dst"))

@@ -125,11 +125,14 @@ func CheckDescriptor(d ocispec.Descriptor) error {
 }
 
 // UpdateIndex is the one door through which index.json changes (I3, I4):
-// exclusive index lock → re-read → fn → validate → temp → fsync → rename
-// → fsync dir. fn may edit idx freely; if it returns an error, or leaves
-// the document byte-identical, nothing is written. Concurrent callers in
-// any number of processes serialise and never lose each other's updates.
-func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error) error {
+// exclusive index lock → re-read → fn → validate → budget → temp → fsync
+// → rename → fsync dir. fn edits through the IndexEdit it is handed, which
+// applies the layout's rules to every change; if fn returns an error, or
+// leaves the document byte-identical, nothing is written. A result over
+// the JSON budget every reader applies is refused before it is written
+// (I14). Concurrent callers in any number of processes serialise and never
+// lose each other's updates.
+func (l *Layout) UpdateIndex(ctx context.Context, fn func(*IndexEdit) error) error {
 	if l.staging == "" {
 		return ErrReadOnly
 	}
@@ -142,7 +145,7 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error)
 	if err != nil {
 		return err
 	}
-	if err := fn(idx); err != nil {
+	if err := fn(&IndexEdit{ctx: ctx, l: l, idx: idx}); err != nil {
 		return err
 	}
 	if idx.MediaType == "" {
@@ -160,6 +163,9 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*ocispec.Index) error)
 	}
 	if bytes.Equal(b, old) {
 		return nil
+	}
+	if len(b) > strictjson.MaxDocument {
+		return fmt.Errorf("%w: refusing to write index.json of %d bytes, over the %d-byte limit every reader sets (%d entries): untag or gc first, or keep fewer tags per layout", ErrInvalidArgument, len(b), strictjson.MaxDocument, len(idx.Manifests))
 	}
 	if err := ctx.Err(); err != nil {
 		return err

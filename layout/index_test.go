@@ -143,18 +143,21 @@ func TestUpdateIndexAtomic(t *testing.T) {
 	fiBefore, _ := os.Stat(p)
 	l := openRW(t, dir)
 	boom := errors.New("boom")
-	if err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { idx.Manifests = nil; return boom }); !errors.Is(err, boom) {
+	if err := l.UpdateIndex(ctx, func(e *layout.IndexEdit) error { e.Untag("v1"); return boom }); !errors.Is(err, boom) {
 		t.Fatalf("UpdateIndex with failing fn = %v, want boom", err)
 	}
-	if err := l.UpdateIndex(ctx, func(*ocispec.Index) error { return nil }); err != nil {
+	if err := l.UpdateIndex(ctx, func(*layout.IndexEdit) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error {
-		idx.Manifests = append(idx.Manifests, idx.Manifests[0]) // v1 twice
-		return nil
+	err := l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
+		if _, err := e.Tag("v2", a.manifest, layout.ConflictFail); err != nil {
+			return err
+		}
+		_, err := e.Tag("v3", ocispec.Descriptor{MediaType: a.manifest.MediaType, Digest: digest.FromString("absent"), Size: 3}, layout.ConflictFail)
+		return err
 	})
-	if err == nil || !strings.Contains(err.Error(), "refusing to write index.json") {
-		t.Fatalf("UpdateIndex producing a duplicate tag = %v, want a refusal", err)
+	if !errors.Is(err, layout.ErrMissingBlob) {
+		t.Fatalf("UpdateIndex tagging a blob that is not stored = %v, want ErrMissingBlob and nothing written", err)
 	}
 	fiAfter, _ := os.Stat(p)
 	if !bytes.Equal(readFile(t, p), before) || !os.SameFile(fiBefore, fiAfter) {

@@ -1,8 +1,6 @@
 package layout
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"sort"
@@ -25,18 +23,16 @@ func ReferrersTag(d digest.Digest) string { return d.Algorithm().String() + "-" 
 // `ls` hides: it is bookkeeping, not a user's tag).
 func IsReferrersTag(name string) bool { return referrersTag.MatchString(name) }
 
-// LinkReferrers records each manifest in refs that has a subject in the
-// referrers-tag index of that subject, inside idx: it must be called from
-// an UpdateIndex callback, on a layout opened ReadWrite. The referrers
-// stay listed untagged in idx too (oras finds them there; regctl and
-// registries without the referrers API look for the tag).
-func (l *Layout) LinkReferrers(ctx context.Context, idx *ocispec.Index, refs []ocispec.Descriptor) error {
+// linkReferrers adds each manifest or index in refs that has a subject to
+// that subject's referrers-tag index in e (referrers are listed untagged
+// by the caller, AddReferrers).
+func (e *IndexEdit) linkReferrers(refs []ocispec.Descriptor) error {
 	bySubject := map[digest.Digest][]ocispec.Descriptor{}
 	for _, r := range refs {
 		if !IsManifest(r.MediaType) && !IsIndex(r.MediaType) {
 			continue
 		}
-		doc, err := l.ReadDocument(ctx, r)
+		doc, err := e.l.ReadDocument(e.ctx, r)
 		if err != nil {
 			return err
 		}
@@ -57,18 +53,20 @@ func (l *Layout) LinkReferrers(ctx context.Context, idx *ocispec.Index, refs []o
 	}
 	sort.Slice(subjects, func(i, j int) bool { return subjects[i] < subjects[j] })
 	for _, subj := range subjects {
-		if err := l.linkReferrers(ctx, idx, subj, bySubject[subj]); err != nil {
+		if err := e.linkSubject(subj, bySubject[subj]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (l *Layout) linkReferrers(ctx context.Context, idx *ocispec.Index, subj digest.Digest, add []ocispec.Descriptor) error {
+// linkSubject rewrites subj's referrers index as the union of its members
+// and add, sorted by digest, and points the sha256-<hex> tag at it.
+func (e *IndexEdit) linkSubject(subj digest.Digest, add []ocispec.Descriptor) error {
 	tag := ReferrersTag(subj)
 	var members []ocispec.Descriptor
-	if old, ok := FindTag(idx, tag); ok && IsIndex(old.MediaType) {
-		doc, err := l.ReadDocument(ctx, old)
+	if old, ok := FindTag(e.idx, tag); ok && IsIndex(old.MediaType) {
+		doc, err := e.l.ReadDocument(e.ctx, old)
 		if err != nil {
 			return fmt.Errorf("referrers index %s: %w", tag, err)
 		}
@@ -85,23 +83,10 @@ func (l *Layout) linkReferrers(ctx context.Context, idx *ocispec.Index, subj dig
 		}
 	}
 	sort.Slice(members, func(i, j int) bool { return members[i].Digest < members[j].Digest })
-	b, err := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: members})
-	if err != nil {
-		return err
-	}
-	w, err := l.blobs.Writer(ctx, ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex})
-	if err != nil {
-		return err
-	}
-	if _, err := w.Write(b); err != nil {
-		w.Abort()
-		return err
-	}
-	res, err := w.Commit(ctx)
+	desc, err := e.l.PutJSON(e.ctx, ocispec.MediaTypeImageIndex, ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: members})
 	if err != nil {
 		return fmt.Errorf("referrers index %s: %w", tag, err)
 	}
-	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: res.Descriptor.Digest, Size: res.Descriptor.Size}
-	_, err = SetTag(idx, tag, desc, ConflictOverwrite)
+	_, err = setTag(e.idx, tag, desc, ConflictOverwrite)
 	return err
 }

@@ -115,10 +115,11 @@ type TagChange struct {
 	Skipped bool // the tag existed and the policy kept it
 }
 
-// SetTag points tag name at desc inside idx (desc's own annotations are
+// setTag points tag name at desc inside idx (desc's own annotations are
 // kept, ref.name is set). An existing tag on the same digest is left
-// alone; on another digest, policy decides.
-func SetTag(idx *ocispec.Index, name string, desc ocispec.Descriptor, policy Conflict) (TagChange, error) {
+// alone; on another digest, policy decides. It checks only the grammar:
+// IndexEdit.Tag applies the other rules.
+func setTag(idx *ocispec.Index, name string, desc ocispec.Descriptor, policy Conflict) (TagChange, error) {
 	if err := ValidateTag(name); err != nil {
 		return TagChange{}, err
 	}
@@ -145,8 +146,8 @@ func SetTag(idx *ocispec.Index, name string, desc ocispec.Descriptor, policy Con
 	return ch, nil
 }
 
-// RemoveTag deletes tag name from idx, reporting whether it was there.
-func RemoveTag(idx *ocispec.Index, name string) (ocispec.Descriptor, bool) {
+// removeTag deletes tag name from idx, reporting whether it was there.
+func removeTag(idx *ocispec.Index, name string) (ocispec.Descriptor, bool) {
 	for i, d := range idx.Manifests {
 		if d.Annotations[ocispec.AnnotationRefName] == name {
 			idx.Manifests = append(idx.Manifests[:i], idx.Manifests[i+1:]...)
@@ -156,9 +157,9 @@ func RemoveTag(idx *ocispec.Index, name string) (ocispec.Descriptor, bool) {
 	return ocispec.Descriptor{}, false
 }
 
-// AddUntagged lists desc in idx without a tag unless it is already listed
+// addUntagged lists desc in idx without a tag unless it is already listed
 // (the way referrers are kept reachable).
-func AddUntagged(idx *ocispec.Index, desc ocispec.Descriptor) {
+func addUntagged(idx *ocispec.Index, desc ocispec.Descriptor) {
 	for _, d := range idx.Manifests {
 		if d.Digest == desc.Digest {
 			return
@@ -209,20 +210,11 @@ func (l *Layout) Tag(ctx context.Context, name string, desc ocispec.Descriptor, 
 // error (a conflict on the last name included), none does (I5). names
 // must not be empty.
 func (l *Layout) TagAll(ctx context.Context, desc ocispec.Descriptor, policy Conflict, names ...string) ([]TagChange, error) {
-	if ok, err := l.blobs.Has(ctx, desc); err != nil {
-		return nil, err
-	} else if !ok {
-		what := fmt.Sprintf("%q", names[0])
-		if len(names) > 1 {
-			what += fmt.Sprintf(" (and %d more)", len(names)-1)
-		}
-		return nil, fmt.Errorf("cannot tag %s: %s is not stored with size %d: %w", what, desc.Digest, desc.Size, ErrMissingBlob)
-	}
 	var chs []TagChange
-	err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error {
+	err := l.UpdateIndex(ctx, func(e *IndexEdit) error {
 		chs = chs[:0]
 		for _, name := range names {
-			ch, err := SetTag(idx, name, desc, policy)
+			ch, err := e.Tag(name, desc, policy)
 			if err != nil {
 				return err
 			}
@@ -237,10 +229,10 @@ func (l *Layout) TagAll(ctx context.Context, desc ocispec.Descriptor, policy Con
 // checked first; an unknown tag fails the whole call with ErrTagNotFound.
 func (l *Layout) Untag(ctx context.Context, names ...string) ([]Tag, error) {
 	var removed []Tag
-	err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error {
+	err := l.UpdateIndex(ctx, func(e *IndexEdit) error {
 		removed = nil
 		for _, n := range names {
-			d, ok := RemoveTag(idx, n)
+			d, ok := e.Untag(n)
 			if !ok {
 				return fmt.Errorf("tag %q: %w in %s", n, ErrTagNotFound, l.dir)
 			}

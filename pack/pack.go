@@ -14,6 +14,7 @@ import (
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 )
@@ -52,8 +53,13 @@ type Options struct {
 	MTime time.Time
 	// Created, if set, is recorded as org.opencontainers.image.created.
 	Created *time.Time
-	// Subject makes the artifact a referrer of that manifest (attach).
+	// Subject makes the artifact a referrer of that manifest (attach): Pack
+	// records it in the layout's index as one, so Referrers lists it and gc
+	// keeps it.
 	Subject *ocispec.Descriptor
+	// Tag, if set, tags the artifact under TagConflict once it is stored.
+	Tag         string
+	TagConflict layout.Conflict
 	// Icon and SkipList are Harbor's user-defined artifact annotations.
 	Icon     string
 	SkipList []string
@@ -71,7 +77,9 @@ type Options struct {
 
 // Result describes the packed artifact.
 type Result struct {
-	Manifest    ocispec.Descriptor
+	Manifest ocispec.Descriptor
+	// TagChange is what happened to Options.Tag.
+	TagChange   layout.TagChange
 	Layers      []Layer
 	Reused      int   // blobs (layers, config, manifest) already stored
 	ReusedBytes int64 // their bytes
@@ -79,14 +87,49 @@ type Result struct {
 }
 
 // Pack builds one artifact from inputs into l and returns its manifest
-// descriptor. It does not tag; the caller does, after Pack returns, so a
-// failed pack leaves index.json untouched.
+// descriptor. Once every blob is stored it records the artifact in one
+// index update: tagged as o.Tag (if set) and, with o.Subject, as a
+// referrer of its subject. A failed pack leaves index.json untouched
+// (blobs it stored stay, verified and unreferenced, until gc).
 func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Result, error) {
+	res, err := build(ctx, l, inputs, o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Tag == "" && o.Subject == nil {
+		return res, nil
+	}
+	err = l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
+		if o.Subject != nil {
+			if err := e.AddReferrers(res.Manifest); err != nil {
+				return err
+			}
+		}
+		if o.Tag == "" {
+			return nil
+		}
+		var err error
+		res.TagChange, err = e.Tag(o.Tag, res.Manifest, o.TagConflict)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// build stores the artifact's blobs and manifest; Pack records it.
+func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Result, error) {
 	if o.Jobs <= 0 {
 		o.Jobs = 1
 	}
 	if o.Warn == nil {
 		o.Warn = func(string) {}
+	}
+	if o.Tag != "" {
+		if err := layout.CheckUserTag(o.Tag); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkMediaTypes(inputs, o); err != nil {
 		return nil, err
@@ -153,7 +196,7 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 		if err := checkDocumentSize("config", int64(len(pc.content))); err != nil {
 			return nil, err
 		}
-		if config, err = putBytes(ctx, l.Blobs(), pc.mediaType, pc.content, res); err != nil {
+		if config, err = putDocument(ctx, l, pc.mediaType, pc.content, res); err != nil {
 			return nil, fmt.Errorf("config: %w", err)
 		}
 	} else if config, err = writeConfig(ctx, l.Blobs(), o, res); err != nil {
@@ -183,7 +226,7 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 	if len(m.Layers) == 0 {
 		// image-spec 1.1: an artifact with no files has one empty layer.
 		m.Layers = append(m.Layers, emptyDescriptor())
-		if _, err := putBytes(ctx, l.Blobs(), ocispec.MediaTypeEmptyJSON, []byte("{}"), res); err != nil {
+		if _, err := putDocument(ctx, l, ocispec.MediaTypeEmptyJSON, []byte("{}"), res); err != nil {
 			return nil, err
 		}
 	}
@@ -198,11 +241,10 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 	if err := checkDocumentSize("manifest", int64(len(b))); err != nil {
 		return nil, err
 	}
-	desc, err := putBytes(ctx, l.Blobs(), ocispec.MediaTypeImageManifest, b, res)
+	desc, err := putDocument(ctx, l, ocispec.MediaTypeImageManifest, b, res)
 	if err != nil {
 		return nil, err
 	}
-	desc.ArtifactType = m.ArtifactType
 	res.Manifest = desc
 	return res, nil
 }
@@ -254,22 +296,19 @@ func emptyDescriptor() ocispec.Descriptor {
 	return ocispec.Descriptor{MediaType: ocispec.MediaTypeEmptyJSON, Digest: ocispec.DescriptorEmptyJSON.Digest, Size: ocispec.DescriptorEmptyJSON.Size}
 }
 
-// putBytes stores a small document and counts it in res.
-func putBytes(ctx context.Context, s *cas.Store, mediaType string, b []byte, res *Result) (ocispec.Descriptor, error) {
-	w, err := s.Writer(ctx, ocispec.Descriptor{MediaType: mediaType})
+// putDocument stores a JSON document through the layout's document door
+// (which applies every reader's checks) and counts it in res.
+func putDocument(ctx context.Context, l *layout.Layout, mediaType string, b []byte, res *Result) (ocispec.Descriptor, error) {
+	existed, err := l.Blobs().Has(ctx, ocispec.Descriptor{Digest: digest.FromBytes(b), Size: int64(len(b))})
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	if _, err := w.Write(b); err != nil {
-		w.Abort()
-		return ocispec.Descriptor{}, err
-	}
-	r, err := w.Commit(ctx)
+	desc, err := l.PutDocument(ctx, mediaType, b)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	countBlob(res, r.Reused, r.Descriptor.Size)
-	return r.Descriptor, nil
+	countBlob(res, existed, desc.Size)
+	return desc, nil
 }
 
 // writeConfig stores the config file, or the empty descriptor, and counts

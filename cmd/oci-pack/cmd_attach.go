@@ -59,17 +59,6 @@ func runAttach(e *env, ref layout.Ref, in []pack.Input, o pack.Options) error {
 	if err != nil {
 		return err
 	}
-	// Referrers are listed untagged in index.json (as oras does), which
-	// keeps them reachable for gc and findable by `referrers`, and in the
-	// subject's referrers-tag index (as regctl and registries without the
-	// referrers API look for them).
-	err = l.UpdateIndex(e.ctx, func(idx *ocispec.Index) error {
-		layout.AddUntagged(idx, res.Manifest)
-		return l.LinkReferrers(e.ctx, idx, []ocispec.Descriptor{res.Manifest})
-	})
-	if err != nil {
-		return err
-	}
 	e.infof("attached %s to %s", res.Manifest.Digest, subject.Digest)
 	if e.json() {
 		return e.printJSON(map[string]any{"digest": res.Manifest.Digest, "subject": subject.Digest, "artifactType": res.Manifest.ArtifactType, "size": res.Manifest.Size})

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/oci-pack/oci-pack/layout"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
 
@@ -38,7 +37,7 @@ oci-pack copy models:v1 offline:v1 --no-referrers`,
 				if dst.Tag == "" {
 					dst.Tag = src.Tag
 				}
-				if err := checkUserTag(dst.Tag); err != nil && dst.Tag != src.Tag {
+				if err := layout.CheckUserTag(dst.Tag); err != nil && dst.Tag != src.Tag {
 					return err
 				}
 				policy := layout.ConflictFail
@@ -66,30 +65,11 @@ func runCopy(e *env, src, dst layout.Ref, referrers bool, policy layout.Conflict
 	if err != nil {
 		return err
 	}
-	res, err := layout.CopyGraph(e.ctx, sl, dl, root, layout.CopyOptions{Referrers: referrers, Jobs: e.g.jobs})
+	res, err := layout.Copy(e.ctx, sl, dl, root, layout.CopyOptions{Referrers: referrers, Jobs: e.g.jobs, Tag: dst.Tag, Conflict: policy})
 	if err != nil {
 		return err
 	}
-	var ch layout.TagChange
-	err = dl.UpdateIndex(e.ctx, func(idx *ocispec.Index) error {
-		for _, r := range res.Referrers {
-			layout.AddUntagged(idx, r)
-		}
-		if err := dl.LinkReferrers(e.ctx, idx, res.Referrers); err != nil {
-			return err
-		}
-		if dst.Tag == "" {
-			layout.AddUntagged(idx, root)
-			return nil
-		}
-		var err error
-		ch, err = layout.SetTag(idx, dst.Tag, root, policy)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	if ch.Old != "" && ch.Old != ch.New {
+	if ch := res.Tag; ch.Old != "" && ch.Old != ch.New {
 		e.infof("moved tag %s from %s", dst.Tag, ch.Old)
 	}
 	e.infof("copied %s: %d blob(s) (%s) copied, %d (%s) already present, %d referrer(s)",

@@ -1,13 +1,9 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"path"
 
 	"github.com/oci-pack/oci-pack/layout"
-	"github.com/opencontainers/image-spec/specs-go"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
 
@@ -45,7 +41,7 @@ oci-pack index models:llama-all llama-3-8b llama-3-70b@sha256:0123…`,
 					return err
 				}
 				defer l.Close()
-				idx := ocispec.Index{Versioned: specsVersioned(), MediaType: ocispec.MediaTypeImageIndex, ArtifactType: *at, Annotations: annotations}
+				var ms []layout.IndexMember
 				for _, r := range members {
 					d, err := l.Resolve(e.ctx, r)
 					if err != nil {
@@ -53,23 +49,14 @@ oci-pack index models:llama-all llama-3-8b llama-3-70b@sha256:0123…`,
 					}
 					// Members are named by their tag (or digest) so extract
 					// can give each its own directory.
-					d.Annotations = map[string]string{ocispec.AnnotationTitle: memberName(r)}
-					idx.Manifests = append(idx.Manifests, d)
+					ms = append(ms, layout.IndexMember{Descriptor: d, Title: memberName(r)})
 				}
-				b, err := json.Marshal(idx)
-				if err != nil {
-					return err
-				}
-				res, err := l.Blobs().Put(e.ctx, bytesReader(b), ocispec.Descriptor{})
-				if err != nil {
-					return err
-				}
-				desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: res.Descriptor.Digest, Size: res.Descriptor.Size, ArtifactType: *at}
 				policy := layout.ConflictFail
 				if *force {
 					policy = layout.ConflictOverwrite
 				}
-				if _, err := l.Tag(e.ctx, ref.Tag, desc, policy); err != nil {
+				desc, _, err := l.BuildIndex(e.ctx, ms, layout.IndexOptions{ArtifactType: *at, Annotations: annotations, Tag: ref.Tag, Conflict: policy})
+				if err != nil {
 					return err
 				}
 				if e.json() {
@@ -83,23 +70,14 @@ oci-pack index models:llama-all llama-3-8b llama-3-70b@sha256:0123…`,
 }
 
 // memberRefs parses index's REF arguments (tags or digests of the layout
-// at dir). Two members that extract would put into one subdirectory — the
-// same tag or digest twice — are a usage error naming both arguments and
-// the name, since extract refuses such an index.
+// at dir).
 func memberRefs(dir string, args []string) ([]layout.Ref, error) {
-	byName := map[string]string{}
 	refs := make([]layout.Ref, 0, len(args))
 	for _, a := range args {
 		r, err := refArg(dir, a)
 		if err != nil {
 			return nil, err
 		}
-		name := memberName(r)
-		key := path.Clean(name) // extract's rule: the cleaned title names the subdirectory
-		if prev, dup := byName[key]; dup {
-			return nil, usagef("index members %q and %q would both be named %q, and extract puts each member in a subdirectory of that name: give each member once", prev, a, name)
-		}
-		byName[key] = a
 		refs = append(refs, r)
 	}
 	return refs, nil
@@ -114,5 +92,3 @@ func memberName(r layout.Ref) string {
 	}
 	return r.Tag
 }
-
-func specsVersioned() specs.Versioned { return specs.Versioned{SchemaVersion: 2} }

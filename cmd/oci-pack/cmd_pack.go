@@ -55,16 +55,13 @@ func runPack(e *env, ref layout.Ref, in []pack.Input, o pack.Options, policy lay
 	defer l.Close()
 	prog, wait := e.progress()
 	o.Progress = prog
+	o.Tag, o.TagConflict = ref.Tag, policy
 	res, err := pack.Pack(e.ctx, l, in, o)
 	wait()
 	if err != nil {
 		return err
 	}
-	ch, err := l.Tag(e.ctx, ref.Tag, res.Manifest, policy)
-	if err != nil {
-		return err
-	}
-	if ch.Old != "" && ch.Old != ch.New {
+	if ch := res.TagChange; ch.Old != "" && ch.Old != ch.New {
 		e.infof("moved tag %s from %s", ref.Tag, ch.Old)
 	}
 	e.infof("packed %s: %d layer(s), %d blob(s) written, %d reused (%s)", ref, len(res.Layers), res.Written, res.Reused, humanBytes(res.ReusedBytes))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
@@ -43,7 +44,7 @@ func init() {
 						refs = []ocispec.Descriptor{}
 					}
 					// The shape of the referrers API response: an image index.
-					return e.printJSON(ocispec.Index{Versioned: specsVersioned(), MediaType: ocispec.MediaTypeImageIndex, Manifests: refs})
+					return e.printJSON(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: refs})
 				}
 				tw := e.table()
 				fmt.Fprintln(tw, "DIGEST\tARTIFACT TYPE\tSIZE")

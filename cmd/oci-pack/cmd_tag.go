@@ -22,10 +22,7 @@ func init() {
 					return usagef("%v", err)
 				}
 				for _, t := range args[1:] {
-					if err := layout.ValidateTag(t); err != nil {
-						return err
-					}
-					if err := checkUserTag(t); err != nil {
+					if err := layout.CheckUserTag(t); err != nil {
 						return err
 					}
 				}

@@ -286,8 +286,8 @@ func hostileArtifact(t *testing.T, dir, tag string, hl hostileLayer) string {
 		t.Fatal(err)
 	}
 	md := put(ocispec.MediaTypeImageManifest, b, nil)
-	err = l.UpdateIndex(ctx, func(idx *ocispec.Index) error {
-		_, err := layout.SetTag(idx, tag, md, layout.ConflictFail)
+	err = l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
+		_, err := e.Tag(tag, md, layout.ConflictFail)
 		return err
 	})
 	if err != nil {

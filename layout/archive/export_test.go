@@ -97,8 +97,14 @@ func TestExportRefsWithReferrers(t *testing.T) {
 	for _, d := range idx.Manifests {
 		got = append(got, d.Digest.String()+"="+d.Annotations[ocispec.AnnotationRefName])
 	}
+	// ref's subject is v1, so v1's referrers-tag index travels too (its
+	// own digest depends on nothing the test fixes: match it by tag).
+	rt := layout.ReferrersTag(v1.Digest)
 	want := []string{v1.Digest.String() + "=v1", v2.Digest.String() + "=", ref.Digest.String() + "="}
-	if strings.Join(got, " ") != strings.Join(want, " ") {
+	if n := len(got); n > 0 && strings.HasSuffix(got[n-1], "="+rt) {
+		want = append(want, got[n-1])
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") || len(got) != 4 {
 		t.Errorf("index entries\n%v\nwant\n%v", got, want)
 	}
 	// Exactly the blobs of the three graphs: not v3's.
@@ -178,7 +184,7 @@ func TestExportCorruptBlob(t *testing.T) {
 	if !errors.Is(err, cas.ErrDigestMismatch) || !strings.Contains(err.Error(), doc.Layers[0].Digest.String()) {
 		t.Fatalf("err = %v, want a digest mismatch naming %s", err, doc.Layers[0].Digest)
 	}
-	if bytes.Contains(buf.Bytes(), []byte(`"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json"`)) {
+	if bytes.Contains(buf.Bytes(), []byte("index.json\x00")) {
 		t.Error("index.json was written after a corrupt blob")
 	}
 }

@@ -72,7 +72,7 @@ func packTag(t testing.TB, l *layout.Layout, tag string, seed uint64, sizes map[
 		if _, err := l.Tag(ctx, tag, res.Manifest, layout.ConflictFail); err != nil {
 			t.Fatal(err)
 		}
-	} else if err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { layout.AddUntagged(idx, res.Manifest); return nil }); err != nil {
+	} else if err := l.UpdateIndex(ctx, func(e *layout.IndexEdit) error { return e.AddUntagged(res.Manifest) }); err != nil {
 		t.Fatal(err)
 	}
 	return res.Manifest

@@ -106,31 +106,38 @@ func readArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOpti
 
 // mergeIndex applies the archive's index.json entries to l in one update:
 // tags under policy, untagged entries added unless listed. A
-// referrers-tag (sha256-<hex>) index is bookkeeping, not a user's tag: it
-// is taken as is where l has none (or the same), and otherwise merged with
-// l's, so both sides' referrers stay findable, never a tag conflict.
+// referrers-tag (sha256-<hex>) index is bookkeeping, not a user's tag: its
+// members are recorded as referrers of their own subjects (the layout
+// rewrites each subject's referrers index as the union of both sides'), so
+// both sides' referrers stay findable, never a tag conflict. Such a tag on
+// anything but an index is refused: the name is reserved.
 func mergeIndex(ctx context.Context, l *layout.Layout, src *ocispec.Index, policy layout.Conflict, res *ImportResult) error {
-	return l.UpdateIndex(ctx, func(idx *ocispec.Index) error {
+	return l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
 		res.Tags, res.Untagged = nil, 0
 		for _, d := range src.Manifests {
 			name, tagged := d.Annotations[ocispec.AnnotationRefName]
 			if !tagged {
-				n := len(idx.Manifests)
-				layout.AddUntagged(idx, d)
-				res.Untagged += len(idx.Manifests) - n
+				n := len(e.Manifests())
+				if err := e.AddUntagged(d); err != nil {
+					return err
+				}
+				res.Untagged += len(e.Manifests()) - n
 				continue
 			}
-			if old, ok := layout.FindTag(idx, name); ok && old.Digest != d.Digest && layout.IsReferrersTag(name) && layout.IsIndex(d.MediaType) {
+			if layout.IsReferrersTag(name) && !layout.IsIndex(d.MediaType) {
+				return fmt.Errorf("the archive tags %s %q: a name of the form sha256-<digest hex> is reserved for an index of that digest's referrers: %w", d.Digest, name, ErrInvalid)
+			}
+			if layout.IsReferrersTag(name) {
 				doc, err := l.ReadDocument(ctx, d)
 				if err != nil {
 					return fmt.Errorf("referrers index %s: %w", name, err)
 				}
-				if err := l.LinkReferrers(ctx, idx, doc.Manifests); err != nil {
+				if err := e.AddReferrers(doc.Manifests...); err != nil {
 					return err
 				}
 				continue
 			}
-			ch, err := layout.SetTag(idx, name, d, policy)
+			ch, err := e.Tag(name, d, policy)
 			if err != nil {
 				return err
 			}

@@ -115,7 +115,7 @@ func TestExportRefusesSchemaInvalidDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { layout.AddUntagged(idx, ref.Descriptor); return nil }); err != nil {
+	if err := l.UpdateIndex(ctx, func(e *layout.IndexEdit) error { return e.AddUntagged(ref.Descriptor) }); err != nil {
 		t.Fatal(err)
 	}
 	for _, refs := range [][]layout.Ref{nil, {{Layout: dir, Tag: "v1"}}} {

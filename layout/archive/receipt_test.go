@@ -21,7 +21,8 @@ func TestReceipt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Tags["v1"] != v1.Digest || r.Tags["v2"] != v2.Digest || len(r.Tags) != 3 {
+	// v1, v2, v3 and v1's referrers-tag index (twoTags attaches to v1).
+	if r.Tags["v1"] != v1.Digest || r.Tags["v2"] != v2.Digest || r.Tags[layout.ReferrersTag(v1.Digest)] == "" || len(r.Tags) != 4 {
 		t.Errorf("tags %v", r.Tags)
 	}
 	if got, want := len(r.Blobs), len(blobSet(t, src)); got != want {

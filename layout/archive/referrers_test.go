@@ -14,7 +14,7 @@ import (
 func attach(t *testing.T, l *layout.Layout, subject ocispec.Descriptor, seed uint64) ocispec.Descriptor {
 	t.Helper()
 	ref := packTag(t, l, "", seed, map[string]int{"sbom.json": 100}, &ocispec.Descriptor{MediaType: subject.MediaType, Digest: subject.Digest, Size: subject.Size})
-	err := l.UpdateIndex(ctx, func(idx *ocispec.Index) error { return l.LinkReferrers(ctx, idx, []ocispec.Descriptor{ref}) })
+	err := l.AddReferrers(ctx, ref)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,8 +89,8 @@ func putManifest(t *testing.T, l *layout.Layout, tag string, config *ocispec.Des
 
 func tagDesc(t *testing.T, l *layout.Layout, tag string, d ocispec.Descriptor) {
 	t.Helper()
-	err := l.UpdateIndex(context.Background(), func(idx *ocispec.Index) error {
-		_, err := layout.SetTag(idx, tag, d, layout.ConflictOverwrite)
+	err := l.UpdateIndex(context.Background(), func(e *layout.IndexEdit) error {
+		_, err := e.Tag(tag, d, layout.ConflictOverwrite)
 		return err
 	})
 	if err != nil {
