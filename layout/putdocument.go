@@ -115,7 +115,7 @@ func (d *Document) checkMediaTypes() error {
 func ValidateMediaType(mt string) error {
 	typ, sub, ok := strings.Cut(mt, "/")
 	if !ok || !restrictedName(typ) || !restrictedName(sub) {
-		return fmt.Errorf("media type %q: expected type/subtype, each starting with a letter or digit followed by letters, digits or !#$&-^_.+ (RFC 6838)", mt)
+		return fmt.Errorf("%q is not a media type: expected type/subtype, each starting with a letter or digit followed by letters, digits or !#$&-^_.+ (RFC 6838)", mt)
 	}
 	return nil
 }

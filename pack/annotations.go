@@ -11,12 +11,10 @@ import (
 	"github.com/oci-pack/oci-pack/layout/strictjson"
 )
 
-// loadAnnotationFile reads oras's annotation file shape:
-// {"$manifest": {k: v}, "$config": {k: v}, "<title>": {k: v}}.
-func loadAnnotationFile(p string) (map[string]map[string]string, error) {
-	if p == "" {
-		return nil, nil
-	}
+// LoadAnnotationFile reads a file in oras's annotation-file shape,
+// {"$manifest": {k: v}, "$config": {k: v}, "<title>": {k: v}}, for
+// Options.FileAnnotations. It is strict JSON of at most 8 MiB.
+func LoadAnnotationFile(p string) (map[string]map[string]string, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, fmt.Errorf("annotation file: %w", err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout/layouttest"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/oci-pack/oci-pack/pack/packtest"
@@ -54,7 +55,7 @@ func TestGoldenDigests(t *testing.T) {
 	for _, mode := range goldenModes {
 		for _, jobs := range []int{1, 2, 8} {
 			dir := filepath.Join(t.TempDir(), "L")
-			res := packInto(t, dir, in, pack.Options{ArtifactType: goldenArtifactType, Compression: mode, Jobs: jobs})
+			res := packInto(t, dir, in, pack.Options{ArtifactType: goldenArtifactType, Compression: compress.Algorithm(mode), Jobs: jobs})
 			d := res.Manifest.Digest.String()
 			if prev, ok := got[mode]; ok && prev != d {
 				t.Errorf("--compression %s: %d jobs give %s, 1 job gave %s", mode, jobs, d, prev)

@@ -134,3 +134,13 @@ func assertNoTags(t *testing.T, dir string) {
 		t.Fatalf("index.json after a failed pack: %s (%v)", b, err)
 	}
 }
+
+// mustPreset looks a preset up by name.
+func mustPreset(t testing.TB, name string) *pack.Preset {
+	t.Helper()
+	p, err := pack.LookupPreset(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -237,7 +237,11 @@ func TestInputInsideLayout(t *testing.T) {
 	}
 	defer l.Close()
 	for _, p := range paths {
-		for _, preset := range []string{"", "modelpack"} {
+		for _, name := range []string{"", "modelpack"} {
+			var preset *pack.Preset
+			if name != "" {
+				preset = mustPreset(t, name)
+			}
 			_, err := pack.Pack(ctx, l, inputs(p), pack.Options{ArtifactType: testType, Preset: preset})
 			wantUsage(t, "pack "+p, err, "refusing to pack the output layout into itself", p, "layout L")
 		}

@@ -41,12 +41,15 @@ type Options struct {
 	ConfigMediaType string
 	// Annotations go on the manifest.
 	Annotations map[string]string
-	// AnnotationFile is JSON in oras's shape: {"$manifest":{…},
-	// "$config":{…}, "<title>":{…}}.
-	AnnotationFile string
-	// Compression is "auto" (or ""), "none", "gzip" or "zstd"; Level 0
-	// means the codec's default.
-	Compression string
+	// FileAnnotations are annotations in oras's annotation-file shape:
+	// "$manifest" and "$config" keys for those descriptors, any other key
+	// a layer's title (LoadAnnotationFile reads such a file).
+	FileAnnotations map[string]map[string]string
+	// Compression is the codec of tar layers: compress.None, Gzip or
+	// Zstd, or CompressionAuto (the zero value): directories gzip where a
+	// sample of their content says it pays, files raw. Level 0 means the
+	// codec's default.
+	Compression compress.Algorithm
 	Level       int
 	Jobs        int
 	// MTime is the mtime of every tar entry (zero: the Unix epoch).
@@ -63,8 +66,9 @@ type Options struct {
 	// Icon and SkipList are Harbor's user-defined artifact annotations.
 	Icon     string
 	SkipList []string
-	// Preset fills media types and config for a well-known artifact type.
-	Preset   string
+	// Preset fills media types and config for a well-known artifact type
+	// (LookupPreset); nil: none.
+	Preset   *Preset
 	Progress layout.Progress
 	// NoCache re-reads every input instead of trusting the stat cache.
 	NoCache bool
@@ -141,15 +145,14 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	if err := checkInputsOutside(guard, inputs, o); err != nil {
 		return nil, err
 	}
-	ann, err := loadAnnotationFile(o.AnnotationFile)
-	if err != nil {
-		return nil, err
-	}
-	pre, err := lookupPreset(o.Preset)
-	if err != nil {
-		return nil, err
+	ann := o.FileAnnotations
+	pre := o.Preset
+	emptyConfig := o.ConfigPath == "" && (pre == nil || pre.config == nil)
+	if emptyConfig && o.ArtifactType == "" && (pre == nil || pre.artifactType == "") {
+		return nil, ErrArtifactTypeRequired // before a byte is read
 	}
 	if pre != nil && pre.expand != nil {
+		var err error
 		if inputs, err = pre.expand(inputs, o); err != nil {
 			return nil, err
 		}
@@ -202,51 +205,38 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	} else if config, err = writeConfig(ctx, l.Blobs(), o, res); err != nil {
 		return nil, err
 	}
-	if config.Digest == ocispec.DescriptorEmptyJSON.Digest && o.ArtifactType == "" && (pre == nil || pre.artifactType == "") {
-		return nil, fmt.Errorf("%w: an artifact with no config needs --artifact-type (image-spec 1.1: artifactType is required when config is the empty descriptor)", layout.ErrInvalidArgument)
-	}
 	config.Annotations = mergeAnnotations(config.Annotations, ann["$config"])
 	if len(o.SkipList) > 0 {
 		config.Annotations = mergeAnnotations(config.Annotations, map[string]string{AnnotationHarborSkipList: joinComma(o.SkipList)})
 	}
-	m := ocispec.Manifest{
-		MediaType:    ocispec.MediaTypeImageManifest,
-		ArtifactType: o.ArtifactType,
-		Config:       config,
-		Layers:       make([]ocispec.Descriptor, 0, len(res.Layers)),
-		Subject:      o.Subject,
-	}
-	m.SchemaVersion = 2
-	if m.ArtifactType == "" && pre != nil {
-		m.ArtifactType = pre.artifactType
+	spec := ManifestSpec{ArtifactType: o.ArtifactType, Config: &config, Subject: o.Subject}
+	if spec.ArtifactType == "" && pre != nil {
+		spec.ArtifactType = pre.artifactType
 	}
 	for _, lay := range res.Layers {
-		m.Layers = append(m.Layers, lay.Descriptor)
+		spec.Layers = append(spec.Layers, lay.Descriptor)
 	}
-	if len(m.Layers) == 0 {
-		// image-spec 1.1: an artifact with no files has one empty layer.
-		m.Layers = append(m.Layers, emptyDescriptor())
-		if _, err := putDocument(ctx, l, ocispec.MediaTypeEmptyJSON, []byte("{}"), res); err != nil {
-			return nil, err
-		}
-	}
-	m.Annotations = mergeAnnotations(presetAnn, ann["$manifest"], o.Annotations)
+	spec.Annotations = mergeAnnotations(presetAnn, ann["$manifest"], o.Annotations)
 	if o.Created != nil {
-		m.Annotations = mergeAnnotations(m.Annotations, map[string]string{ocispec.AnnotationCreated: o.Created.UTC().Format(time.RFC3339)})
+		spec.Annotations = mergeAnnotations(spec.Annotations, map[string]string{ocispec.AnnotationCreated: o.Created.UTC().Format(time.RFC3339)})
 	}
+	if res.Manifest, err = buildManifest(ctx, l, spec, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// putManifest encodes m, refuses it over the JSON budget with a hint, and
+// stores it through the document door.
+func putManifest(ctx context.Context, l *layout.Layout, m ocispec.Manifest, res *Result) (ocispec.Descriptor, error) {
 	b, err := json.Marshal(m)
 	if err != nil {
-		return nil, fmt.Errorf("encode manifest: %w", err)
+		return ocispec.Descriptor{}, fmt.Errorf("encode manifest: %w", err)
 	}
 	if err := checkDocumentSize("manifest", int64(len(b))); err != nil {
-		return nil, err
+		return ocispec.Descriptor{}, err
 	}
-	desc, err := putDocument(ctx, l, ocispec.MediaTypeImageManifest, b, res)
-	if err != nil {
-		return nil, err
-	}
-	res.Manifest = desc
-	return res, nil
+	return putDocument(ctx, l, ocispec.MediaTypeImageManifest, b, res)
 }
 
 // buildLayers runs the plans, up to o.Jobs at once; compressed layers share

@@ -115,10 +115,13 @@ func TestDecisionTree(t *testing.T) {
 	}
 	dir := filepath.Join(t.TempDir(), "L")
 	_, err := tryPack(dir, inputs(file), pack.Options{})
-	if !errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), "artifact-type") {
-		t.Fatalf("empty config without artifactType = %v, want layout.ErrInvalidArgument mentioning --artifact-type", err)
+	if !errors.Is(err, pack.ErrArtifactTypeRequired) || !errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), "artifactType") {
+		t.Fatalf("empty config without artifactType = %v, want ErrArtifactTypeRequired", err)
 	}
 	assertNoTags(t, dir)
+	if names, _ := os.ReadDir(filepath.Join(dir, "blobs", "sha256")); len(names) != 0 {
+		t.Errorf("%d blob(s) stored before the missing artifactType was refused", len(names))
+	}
 }
 
 // TestTitles: a relative path is its own title, an absolute or escaping
@@ -157,7 +160,11 @@ func TestAnnotations(t *testing.T) {
 	af := mkfile(t, src, "ann.json", []byte(`{"$manifest":{"m":"file","both":"file"},"$config":{"c":"1"},"w.bin":{"l":"2"}}`), 0o644)
 	created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	dir := filepath.Join(t.TempDir(), "L")
-	res := packInto(t, dir, inputs(file), pack.Options{ArtifactType: testType, AnnotationFile: af,
+	fileAnn, err := pack.LoadAnnotationFile(af)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := packInto(t, dir, inputs(file), pack.Options{ArtifactType: testType, FileAnnotations: fileAnn,
 		Annotations: map[string]string{"both": "flag"}, Created: &created})
 	m := manifestOf(t, dir, res.Manifest.Digest)
 	if m.Annotations["m"] != "file" || m.Annotations["both"] != "flag" || m.Annotations[ocispec.AnnotationCreated] != "2024-01-02T03:04:05Z" {
@@ -174,7 +181,7 @@ func TestAnnotations(t *testing.T) {
 		t.Errorf("annotations %v without any asked for: no created timestamp by default", m.Annotations)
 	}
 	bad := mkfile(t, src, "bad.json", []byte(`{"$manifest":{"a":"1","a":"2"}}`), 0o644)
-	if _, err := tryPack(dir, inputs(file), pack.Options{ArtifactType: testType, AnnotationFile: bad}); !errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), "duplicate key") {
+	if _, err := pack.LoadAnnotationFile(bad); !errors.Is(err, layout.ErrInvalidArgument) || !strings.Contains(err.Error(), "duplicate key") {
 		t.Fatalf("annotation file with a duplicate key = %v, want layout.ErrInvalidArgument", err)
 	}
 	layouttest.Check(t, dir)

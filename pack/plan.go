@@ -86,8 +86,8 @@ func (p *layerPlan) annotate(lay Layer) Layer {
 // index media type, an input inside the output layout) is found here,
 // before the first blob. guard names the output layout, which a directory
 // walk leaves out.
-func planLayers(ctx context.Context, inputs []Input, o Options, pre *preset, guard *layoutGuard) ([]*layerPlan, error) {
-	alg, err := parseCompression(o.Compression)
+func planLayers(ctx context.Context, inputs []Input, o Options, pre *Preset, guard *layoutGuard) ([]*layerPlan, error) {
+	alg, err := checkCompression(o.Compression)
 	if err != nil {
 		return nil, err
 	}
@@ -142,19 +142,22 @@ func planLayers(ctx context.Context, inputs []Input, o Options, pre *preset, gua
 	return plans, nil
 }
 
-// autoCompression is "auto": directories compressed where a sample says it
-// pays, files raw.
-const autoCompression compress.Algorithm = "auto"
+// CompressionAuto lets Pack choose: directories compressed where a sample
+// says it pays, files raw. The zero Algorithm means it too.
+const CompressionAuto compress.Algorithm = "auto"
 
-func parseCompression(s string) (compress.Algorithm, error) {
-	if s == "" || s == "auto" {
-		return autoCompression, nil
+const autoCompression = CompressionAuto
+
+// checkCompression normalises Options.Compression and refuses an unknown
+// codec.
+func checkCompression(a compress.Algorithm) (compress.Algorithm, error) {
+	switch a {
+	case "", CompressionAuto:
+		return CompressionAuto, nil
+	case compress.None, compress.Gzip, compress.Zstd:
+		return a, nil
 	}
-	a, err := compress.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("%w: %v", layout.ErrInvalidArgument, err)
-	}
-	return a, nil
+	return "", fmt.Errorf("%w: unknown compression %q (want none, gzip or zstd, or auto)", layout.ErrInvalidArgument, a)
 }
 
 func planDir(ctx context.Context, p *layerPlan, alg compress.Algorithm, o Options) error {
@@ -206,7 +209,7 @@ func planDir(ctx context.Context, p *layerPlan, alg compress.Algorithm, o Option
 	return nil
 }
 
-func planFile(p *layerPlan, in Input, fi os.FileInfo, alg compress.Algorithm, o Options, pre *preset) error {
+func planFile(p *layerPlan, in Input, fi os.FileInfo, alg compress.Algorithm, o Options, pre *Preset) error {
 	p.size = fi.Size()
 	if in.Verbatim {
 		p.alg = compress.None

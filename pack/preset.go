@@ -15,8 +15,12 @@ type presetConfig struct {
 	annotations map[string]string // for the manifest
 }
 
-// preset fills in media types and config for a well-known artifact type.
-type preset struct {
+// Preset fills in media types and config for a well-known artifact type
+// (LookupPreset; Presets lists them). Presets are data: what a preset
+// decides is in its fields, not in code paths of Pack.
+type Preset struct {
+	// Name is what the CLI's --preset calls it.
+	Name         string
 	artifactType string
 	// expand rewrites the inputs (modelpack walks directories into files).
 	expand func([]Input, Options) ([]Input, error)
@@ -29,7 +33,7 @@ type preset struct {
 	config func(plans []*layerPlan, layers []Layer, o Options) (presetConfig, error)
 }
 
-var presets = map[string]*preset{}
+var presets = map[string]*Preset{}
 
 // Presets lists the preset names.
 func Presets() []string {
@@ -41,10 +45,8 @@ func Presets() []string {
 	return out
 }
 
-func lookupPreset(name string) (*preset, error) {
-	if name == "" {
-		return nil, nil
-	}
+// LookupPreset returns the preset called name.
+func LookupPreset(name string) (*Preset, error) {
 	p, ok := presets[name]
 	if !ok {
 		return nil, fmt.Errorf("%w: unknown preset %q (have: %s)", layout.ErrInvalidArgument, name, strings.Join(Presets(), ", "))

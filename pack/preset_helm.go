@@ -24,7 +24,8 @@ const (
 const maxChartYAML = 1 << 20
 
 func init() {
-	presets["helm"] = &preset{
+	presets["helm"] = &Preset{
+		Name: "helm",
 		expand: expandHelmChart,
 		config: helmConfig,
 	}

@@ -122,7 +122,7 @@ func renameUstar(t *testing.T, hdr []byte, old, name string) {
 func packChart(t *testing.T, tgz string, o pack.Options) (string, *pack.Result, error) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "L")
-	o.Preset = "helm"
+	o.Preset = mustPreset(t, "helm")
 	o.NoCache = true
 	res, err := tryPack(dir, inputs(tgz), o)
 	return dir, res, err

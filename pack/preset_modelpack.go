@@ -111,7 +111,8 @@ func classifyModelFile(title string) modelPackRule {
 }
 
 func init() {
-	presets["modelpack"] = &preset{
+	presets["modelpack"] = &Preset{
+		Name: "modelpack",
 		artifactType: ModelPackArtifactType,
 		expand:       expandModelDirs,
 		mediaType:    func(title string) string { return classifyModelFile(title).mediaType },

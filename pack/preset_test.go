@@ -31,7 +31,7 @@ func TestModelPackHuggingFaceSnapshot(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	res := packInto(t, t.TempDir(), []pack.Input{{Path: snap}}, pack.Options{Preset: "modelpack"})
+	res := packInto(t, t.TempDir(), []pack.Input{{Path: snap}}, pack.Options{Preset: mustPreset(t, "modelpack")})
 	want := map[string]struct{ mediaType, sum string }{
 		"config.json":       {pack.ModelPackWeightConfig, sha(config)},
 		"model.safetensors": {pack.ModelPackWeight, sha(weights)},
@@ -62,11 +62,11 @@ func TestModelPackLinkOutside(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "leak.bin")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := tryPack(t.TempDir(), []pack.Input{{Path: dir}}, pack.Options{Preset: "modelpack"})
+	_, err := tryPack(t.TempDir(), []pack.Input{{Path: dir}}, pack.Options{Preset: mustPreset(t, "modelpack")})
 	if !errors.Is(err, layout.ErrInvalidArgument) {
 		t.Fatalf("pack with a link outside: %v, want a usage error", err)
 	}
-	res := packInto(t, t.TempDir(), []pack.Input{{Path: dir}}, pack.Options{Preset: "modelpack", AllowOutside: true})
+	res := packInto(t, t.TempDir(), []pack.Input{{Path: dir}}, pack.Options{Preset: mustPreset(t, "modelpack"), AllowOutside: true})
 	if len(res.Layers) != 2 {
 		t.Fatalf("with AllowOutside: %d layers, want 2", len(res.Layers))
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	apexlog "github.com/apex/log"
+	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/layouttest"
 	"github.com/oci-pack/oci-pack/pack"
@@ -30,7 +31,7 @@ func TestUmociOracle(t *testing.T) {
 	L := filepath.Join(t.TempDir(), "L")
 	want := map[string]digest.Digest{}
 	for _, mode := range goldenModes {
-		res := packInto(t, L, in, pack.Options{ArtifactType: goldenArtifactType, Compression: mode, Jobs: 2})
+		res := packInto(t, L, in, pack.Options{ArtifactType: goldenArtifactType, Compression: compress.Algorithm(mode), Jobs: 2})
 		tagAs(t, L, mode, res.Manifest)
 		want[mode] = res.Manifest.Digest
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/pack"
 	"github.com/spf13/pflag"
 )
 
@@ -168,6 +169,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				hint = "use --force to move it"
 			}
 			hint = "; " + hint
+		}
+		if errors.Is(err, pack.ErrArtifactTypeRequired) {
+			hint = "; give --artifact-type TYPE (or --config FILE, or a --preset)"
 		}
 		if gotSignal.Load() != 0 {
 			hint = fmt.Sprintf(" (interrupted by %s)", signalName(gotSignal.Load()))

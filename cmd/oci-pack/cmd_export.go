@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -11,7 +9,6 @@ import (
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/archive"
-	"github.com/opencontainers/go-digest"
 	"github.com/spf13/pflag"
 )
 
@@ -54,9 +51,6 @@ oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models`,
 					if splitSize, err = parseSize(*split); err != nil || splitSize == 0 {
 						return usagef("--split-size %q: want a size like 4GiB, 100MiB or 4G", *split)
 					}
-					if splitSize == 4<<30 {
-						splitSize-- // FAT32's largest file
-					}
 					if *out == "-" {
 						return usagef("--split-size needs -o FILE, not stdout")
 					}
@@ -64,9 +58,9 @@ oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models`,
 				if *out == "-" && e.json() {
 					return usagef("--format json needs -o FILE: stdout carries the archive")
 				}
-				o := archive.ExportOptions{Refs: refs, AllowMissing: *allowMissing}
+				o := archive.ExportOptions{Refs: refs, AllowMissing: *allowMissing, Compression: alg, Level: *level, Jobs: e.g.jobs}
 				if *exclude != "" {
-					if o.Exclude, err = loadReceipt(*exclude); err != nil {
+					if o.Exclude, err = archive.LoadReceipt(*exclude); err != nil {
 						return err
 					}
 				}
@@ -75,7 +69,7 @@ oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models`,
 					return err
 				}
 				defer l.Close()
-				return runExport(e, l, *out, splitSize, alg, *level, o)
+				return runExport(e, l, *out, splitSize, o)
 			}
 		},
 	})
@@ -109,78 +103,34 @@ func exportRefs(args []string) (string, []layout.Ref, error) {
 	return dir, refs, nil
 }
 
-func loadReceipt(path string) (map[digest.Digest]bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := archive.ReadReceipt(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return r.Set(), nil
-}
-
-// runExport writes the archive to out ("-": stdout) and reports it. A
-// file out inside the layout is refused before anything is written.
-func runExport(e *env, l *layout.Layout, out string, split int64, alg compress.Algorithm, level int, o archive.ExportOptions) error {
-	var sink io.Writer
-	var vols *archive.VolumeWriter
-	if out == "-" {
-		sink = e.stdout
-	} else {
-		if err := archive.CheckOutside(l.Dir(), out); err != nil {
-			return err
-		}
-		var err error
-		if vols, err = archive.CreateVolumes(out, split); err != nil {
-			return err
-		}
-		sink = vols
-	}
+// runExport writes the archive to out ("-": stdout) and reports it.
+func runExport(e *env, l *layout.Layout, out string, split int64, o archive.ExportOptions) error {
 	prog, wait := e.progress()
 	o.Progress = prog
-	res, err := exportTo(e, l, sink, alg, level, o)
-	wait()
-	var written []archive.Volume
-	if err == nil && vols != nil {
-		written, err = vols.Commit()
+	var res *archive.ExportResult
+	var vols []archive.Volume
+	var err error
+	if out == "-" {
+		res, err = archive.Export(e.ctx, l, e.stdout, o)
+	} else {
+		res, vols, err = archive.ExportFile(e.ctx, l, out, split, o)
 	}
+	wait()
 	if err != nil {
-		if vols != nil {
-			vols.Abort()
-		}
 		return err
 	}
-	reportExport(e, out, res, written, alg)
+	reportExport(e, out, res, vols)
 	if e.json() {
 		return e.printJSON(map[string]any{
-			"output": out, "volumes": written, "entries": res.Entries,
+			"output": out, "volumes": vols, "entries": res.Entries,
 			"blobs": res.Blobs, "blobBytes": res.BlobBytes, "excluded": res.Excluded, "excludedBytes": res.ExcludedBytes,
-			"missing": res.Missing, "tarBytes": res.TarBytes, "compression": alg,
+			"missing": res.Missing, "tarBytes": res.TarBytes, "compression": res.Compression,
 		})
 	}
 	return nil
 }
 
-// exportTo runs the export through the compressor, if any.
-func exportTo(e *env, l *layout.Layout, w io.Writer, alg compress.Algorithm, level int, o archive.ExportOptions) (*archive.ExportResult, error) {
-	if alg == compress.None {
-		return archive.Export(e.ctx, l, w, o)
-	}
-	cw, err := compress.NewWriter(w, alg, compress.Options{Level: level, Concurrency: e.g.jobs})
-	if err != nil {
-		return nil, err
-	}
-	res, err := archive.Export(e.ctx, l, cw, o)
-	if cerr := cw.Close(); err == nil && cerr != nil {
-		err = fmt.Errorf("finish %s stream: %w", alg, cerr)
-	}
-	return res, err
-}
-
-func reportExport(e *env, out string, res *archive.ExportResult, vols []archive.Volume, alg compress.Algorithm) {
+func reportExport(e *env, out string, res *archive.ExportResult, vols []archive.Volume) {
 	for _, d := range res.Missing {
 		e.warnf("left out missing blob %s (--allow-missing)", d)
 	}
@@ -194,8 +144,8 @@ func reportExport(e *env, out string, res *archive.ExportResult, vols []archive.
 		where = fmt.Sprintf("%d volumes %s … %s", len(vols), vols[0].Path, vols[len(vols)-1].Path)
 	}
 	comp := ""
-	if alg != compress.None {
-		comp = ", " + string(alg) + "-compressed"
+	if res.Compression != compress.None {
+		comp = ", " + string(res.Compression) + "-compressed"
 	}
 	e.infof("exported %d index entr%s, %d blob(s), %s (tar %s%s) to %s", res.Entries, plural(res.Entries, "y", "ies"), res.Blobs, humanBytes(res.BlobBytes), humanBytes(res.TarBytes), comp, where)
 	if len(vols) > 0 {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -41,68 +40,33 @@ ssh connected oci-pack export models:v1 -o - | oci-pack import - offline`,
 					}
 				}
 				if len(files) == 1 && files[0] == "-" {
-					return importFrom(e, dir, []archive.Source{{R: os.Stdin}}, nil, o)
+					return importFrom(e, dir, o, func(l *layout.Layout, o archive.ImportOptions) (*archive.ImportResult, error) {
+						return archive.Import(e.ctx, l, os.Stdin, o)
+					})
 				}
 				for _, f := range files {
 					if f == "-" {
 						return usagef("- (stdin) must be the only input")
 					}
 				}
-				if err := distinctFiles(files); err != nil {
+				// The archives are checked (volume order, sidecars) before
+				// the layout is opened or created.
+				a, err := archive.OpenArchives(files, func(s string) { e.infof("%s", s) })
+				if err != nil {
 					return err
 				}
-				var srcs []archive.Source
-				var sets []*archive.VolumeReader
-				defer func() {
-					for _, v := range sets {
-						v.Close()
-					}
-				}()
-				for _, group := range archive.GroupArchives(files) {
-					vols, err := archive.OpenVolumes(group)
-					if err != nil {
-						return err
-					}
-					sets = append(sets, vols)
-					if vols.Sidecar() == "" {
-						e.infof("no %s beside %s: relying on the archive's structure and blob digests", group[0]+archive.SidecarSuffix, group[0])
-					}
-					srcs = append(srcs, archive.Source{Name: group[0], R: vols, Size: vols.Size(), Verify: vols.Finish})
-				}
-				var only *archive.VolumeReader
-				if len(sets) == 1 {
-					only = sets[0]
-					srcs[0].Name = ""
-				}
-				return importFrom(e, dir, srcs, only, o)
+				defer a.Close()
+				return importFrom(e, dir, o, func(l *layout.Layout, o archive.ImportOptions) (*archive.ImportResult, error) {
+					return a.Import(e.ctx, l, o)
+				})
 			}
 		},
 	})
 }
 
-// distinctFiles refuses a file given twice (by another name, too): the
-// second copy would add nothing, so it is a slip of the command line.
-func distinctFiles(files []string) error {
-	var seen []os.FileInfo
-	for i, f := range files {
-		fi, err := os.Stat(f)
-		if err != nil {
-			continue // opening it reports the error
-		}
-		for j, prev := range seen {
-			if prev != nil && os.SameFile(prev, fi) {
-				return usagef("%s and %s are the same file: give each archive once", files[j], files[i])
-			}
-		}
-		seen = append(seen, fi)
-	}
-	return nil
-}
-
-// importFrom imports srcs into the layout dir (created if missing) and
-// reports what changed. vols is the one volume set read, if there is
-// exactly one, for a better error when its sidecar disagrees.
-func importFrom(e *env, dir string, srcs []archive.Source, vols *archive.VolumeReader, o archive.ImportOptions) error {
+// importFrom opens the layout dir (created if missing), runs the import
+// with progress, and reports what changed.
+func importFrom(e *env, dir string, o archive.ImportOptions, run func(*layout.Layout, archive.ImportOptions) (*archive.ImportResult, error)) error {
 	l, err := e.open(dir, layout.ReadWrite, true)
 	if err != nil {
 		return err
@@ -110,25 +74,12 @@ func importFrom(e *env, dir string, srcs []archive.Source, vols *archive.VolumeR
 	defer l.Close()
 	prog, wait := e.progress()
 	o.Progress = prog
-	res, err := archive.ImportAll(e.ctx, l, srcs, o)
+	res, err := run(l, o)
 	wait()
 	if err != nil {
-		return importError(err, vols)
-	}
-	return reportImport(e, dir, res)
-}
-
-// importError puts a damaged volume first: when the sidecar shows a
-// volume truncated or corrupted, that is the cause, whatever the tar
-// reader tripped over.
-func importError(err error, vols *archive.VolumeReader) error {
-	if vols == nil || vols.Sidecar() == "" || errors.Is(err, archive.ErrChecksum) {
 		return err
 	}
-	if cerr := vols.Finish(); errors.Is(cerr, archive.ErrChecksum) {
-		return fmt.Errorf("%w (the import stopped with: %v)", cerr, err)
-	}
-	return err
+	return reportImport(e, dir, res)
 }
 
 func reportImport(e *env, dir string, res *archive.ImportResult) error {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/spf13/pflag"
 )
@@ -49,20 +50,39 @@ func (f *packFlags) apply(fs *pflag.FlagSet) {
 // options turns the flags into pack.Options.
 func (f *packFlags) options(e *env) (pack.Options, error) {
 	o := pack.Options{
-		ArtifactType:   f.artifactType,
-		AnnotationFile: f.annotationFile,
-		Compression:    f.compression,
-		Level:          f.level,
-		Jobs:           e.g.jobs,
-		Icon:           f.icon,
-		SkipList:       f.skipList,
-		Preset:         f.preset,
-		NoCache:        f.noCache,
-		AllowOutside:   f.allowOutside,
-		Warn:           func(s string) { e.warnf("%s", s) },
+		ArtifactType: f.artifactType,
+
+		Level:        f.level,
+		Jobs:         e.g.jobs,
+		Icon:         f.icon,
+		SkipList:     f.skipList,
+		NoCache:      f.noCache,
+		AllowOutside: f.allowOutside,
+		Warn:         func(s string) { e.warnf("%s", s) },
 	}
 	if f.config != "" {
 		o.ConfigPath, o.ConfigMediaType = splitMediaType(f.config)
+	}
+	if f.compression != "auto" {
+		alg, err := compress.Parse(f.compression)
+		if err != nil {
+			return o, usagef("--compression: %v", err)
+		}
+		o.Compression = alg
+	}
+	if f.preset != "" {
+		pre, err := pack.LookupPreset(f.preset)
+		if err != nil {
+			return o, err
+		}
+		o.Preset = pre
+	}
+	if f.annotationFile != "" {
+		ann, err := pack.LoadAnnotationFile(f.annotationFile)
+		if err != nil {
+			return o, err
+		}
+		o.FileAnnotations = ann
 	}
 	ann, err := parseAnnotations(f.annotations)
 	if err != nil {

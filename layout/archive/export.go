@@ -2,6 +2,7 @@ package archive
 
 import (
 	"archive/tar"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/opencontainers/go-digest"
 )
@@ -28,6 +30,12 @@ type ExportOptions struct {
 	AllowMissing bool
 	// Progress, if not nil, is told about every byte of the tar stream.
 	Progress layout.Progress
+	// Compression compresses the whole stream ("" or none: plain tar);
+	// Level is the codec's level (0: its default) and Jobs the
+	// compressor's concurrency.
+	Compression compress.Algorithm
+	Level       int
+	Jobs        int
 }
 
 // ExportResult describes a finished export.
@@ -39,6 +47,7 @@ type ExportResult struct {
 	ExcludedBytes int64           // their bytes
 	Missing       []digest.Digest // blobs left out by AllowMissing
 	TarBytes      int64           // bytes of the tar stream (before any compression)
+	Compression   compress.Algorithm
 }
 
 // layoutFile is the oci-layout every export carries.
@@ -53,42 +62,51 @@ var layoutFile = []byte(`{"imageLayoutVersion":"` + layout.LayoutVersion + `"}`)
 // the first byte that does not match; w then holds a tar without
 // index.json or end-of-archive marker, which Import rejects. Export never
 // closes w.
-func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions) (res *ExportResult, err error) {
+func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions) (*ExportResult, error) {
 	p, err := plan(ctx, l, o)
 	if err != nil {
 		return nil, err
 	}
+	res := &ExportResult{Entries: len(p.index.Manifests), Excluded: p.excluded, ExcludedBytes: p.excludedBytes, Missing: p.missing, Compression: cmp.Or(o.Compression, compress.None)}
+	err = compressTo(w, o, func(w io.Writer) error { return writeTar(ctx, l, p, w, o.Progress, res) })
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// writeTar writes the planned archive to w and counts it in res.
+func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer, prog layout.Progress, res *ExportResult) (err error) {
 	idx := mustMarshal(p.index)
 	cw := &countingWriter{w: w}
-	tr := o.Progress.Start("export", p.tarSize(len(idx)))
+	tr := prog.Start("export", p.tarSize(len(idx)))
 	cw.progress = tr
 	defer func() { tr.Done(err) }()
-	res = &ExportResult{Entries: len(p.index.Manifests), Excluded: p.excluded, ExcludedBytes: p.excludedBytes, Missing: p.missing}
 	tw := tar.NewWriter(cw)
 	if err := writeFile(tw, layout.LayoutFile, layoutFile); err != nil {
-		return nil, err
+		return err
 	}
 	for _, dir := range p.dirs() {
 		if err := tw.WriteHeader(header(tar.TypeDir, dir, 0)); err != nil {
-			return nil, fmt.Errorf("write archive entry %q: %w", dir, err)
+			return fmt.Errorf("write archive entry %q: %w", dir, err)
 		}
 	}
 	buf := make([]byte, copyBufferSize)
 	for _, b := range p.blobs {
 		if err := writeBlob(ctx, l, tw, b, buf); err != nil {
-			return nil, err
+			return err
 		}
 		res.Blobs++
 		res.BlobBytes += b.desc.Size
 	}
 	if err := writeFile(tw, layout.IndexFile, idx); err != nil {
-		return nil, err
+		return err
 	}
 	if err := tw.Close(); err != nil {
-		return nil, fmt.Errorf("finish archive: %w", err)
+		return fmt.Errorf("finish archive: %w", err)
 	}
 	res.TarBytes = cw.n
-	return res, nil
+	return nil
 }
 
 // writeBlob copies one blob into the archive, hashing it on the way.

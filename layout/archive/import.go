@@ -30,6 +30,8 @@ type ImportOptions struct {
 	// Verify, if not nil, runs after the last input byte was read and
 	// before any tag changes; the CLI checks the volumes' sidecar here.
 	Verify func() error
+	// Notify, if not nil, receives informational notices.
+	Notify func(string)
 }
 
 // ImportResult describes a finished import.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"sort"
 	"strconv"
@@ -178,4 +179,19 @@ func jsonNames(t reflect.Type) map[string]bool {
 		names[name] = true
 	}
 	return names
+}
+
+// LoadReceipt reads the receipt file at path (as ReadReceipt) and returns
+// the set of blobs it lists, for ExportOptions.Exclude.
+func LoadReceipt(path string) (map[digest.Digest]bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := ReadReceipt(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return r.Set(), nil
 }

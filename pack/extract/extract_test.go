@@ -73,7 +73,7 @@ func packAndExtract(t *testing.T, inputs []pack.Input, compression string, o Opt
 	t.Helper()
 	l := newLayout(t)
 	res, err := pack.Pack(context.Background(), l, inputs, pack.Options{
-		ArtifactType: "application/vnd.test.artifact", Compression: compression, Jobs: 2, MTime: time.Unix(0, 0),
+		ArtifactType: "application/vnd.test.artifact", Compression: compress.Algorithm(compression), Jobs: 2, MTime: time.Unix(0, 0),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -225,7 +225,7 @@ func packTransferExtract(t *testing.T, dir, compression, out string) {
 	ctx := context.Background()
 	l := newLayout(t)
 	res, err := pack.Pack(ctx, l, []pack.Input{{Path: dir}}, pack.Options{
-		ArtifactType: "application/vnd.test.artifact", Compression: compression, Jobs: 2, MTime: time.Unix(0, 0),
+		ArtifactType: "application/vnd.test.artifact", Compression: compress.Algorithm(compression), Jobs: 2, MTime: time.Unix(0, 0),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +315,7 @@ func TestCorruptBlob(t *testing.T) {
 			t.Run(fmt.Sprintf("layer%d-%s", layer, comp), func(t *testing.T) {
 				l := newLayout(t)
 				res, err := pack.Pack(context.Background(), l, []pack.Input{{Path: filepath.Join(src, "d")}, {Path: filepath.Join(src, "model.bin")}},
-					pack.Options{ArtifactType: "application/vnd.test", Compression: comp, Jobs: 2})
+					pack.Options{ArtifactType: "application/vnd.test", Compression: compress.Algorithm(comp), Jobs: 2})
 				if err != nil {
 					t.Fatal(err)
 				}
