@@ -25,7 +25,7 @@ const maxChartYAML = 1 << 20
 
 func init() {
 	presets["helm"] = &Preset{
-		Name: "helm",
+		Name:   "helm",
 		expand: expandHelmChart,
 		config: helmConfig,
 	}

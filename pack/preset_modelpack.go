@@ -112,7 +112,7 @@ func classifyModelFile(title string) modelPackRule {
 
 func init() {
 	presets["modelpack"] = &Preset{
-		Name: "modelpack",
+		Name:         "modelpack",
 		artifactType: ModelPackArtifactType,
 		expand:       expandModelDirs,
 		mediaType:    func(title string) string { return classifyModelFile(title).mediaType },
