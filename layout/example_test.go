@@ -38,18 +38,36 @@ func exampleArtifact(ctx context.Context, l *layout.Layout, tag, content string)
 	return desc
 }
 
+// exampleLayouts opens (creating) the named layouts in a temporary
+// directory; done closes and removes them.
+func exampleLayouts(names ...string) (ls []*layout.Layout, done func()) {
+	dir, err := os.MkdirTemp("", "oci-pack-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, n := range names {
+		l, err := layout.Open(filepath.Join(dir, n), layout.Options{Mode: layout.ReadWrite, Create: true})
+		if err != nil {
+			log.Fatal(err)
+		}
+		ls = append(ls, l)
+	}
+	return ls, func() {
+		for _, l := range ls {
+			l.Close()
+		}
+		os.RemoveAll(dir)
+	}
+}
+
 // Collect two tagged artifacts in an image index (model variants, a
 // CNAB-style bundle): each member is titled, so extract gives it its own
 // directory.
 func ExampleLayout_BuildIndex() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "oci-pack-example-")
-	defer os.RemoveAll(dir)
-	l, err := layout.Open(filepath.Join(dir, "models"), layout.Options{Mode: layout.ReadWrite, Create: true})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
+	ls, done := exampleLayouts("models")
+	defer done()
+	l := ls[0]
 	small := exampleArtifact(ctx, l, "small", "a small model")
 	large := exampleArtifact(ctx, l, "large", "a large model")
 	idx, _, err := l.BuildIndex(ctx, []layout.IndexMember{{Descriptor: small, Title: "small"}, {Descriptor: large, Title: "large"}},
@@ -74,13 +92,9 @@ func ExampleLayout_BuildIndex() {
 // tag and the referrers change in one index update.
 func ExampleCopy() {
 	ctx := context.Background()
-	dir, _ := os.MkdirTemp("", "oci-pack-example-")
-	defer os.RemoveAll(dir)
-	src, err := layout.Open(filepath.Join(dir, "src"), layout.Options{Mode: layout.ReadWrite, Create: true})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer src.Close()
+	ls, done := exampleLayouts("src", "dst")
+	defer done()
+	src, dst := ls[0], ls[1]
 	model := exampleArtifact(ctx, src, "v1", "weights")
 	card := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest, ArtifactType: "application/vnd.example.card.v1",
 		Config: ocispec.DescriptorEmptyJSON, Layers: []ocispec.Descriptor{ocispec.DescriptorEmptyJSON}, Subject: &model}
@@ -92,11 +106,6 @@ func ExampleCopy() {
 	if err := src.AddReferrers(ctx, cardDesc); err != nil {
 		log.Fatal(err)
 	}
-	dst, err := layout.Open(filepath.Join(dir, "dst"), layout.Options{Mode: layout.ReadWrite, Create: true})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer dst.Close()
 	res, err := layout.Copy(ctx, src, dst, model, layout.CopyOptions{Referrers: true, Tag: "v1"})
 	if err != nil {
 		log.Fatal(err)

@@ -12,30 +12,30 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// exampleDir makes a small model directory in a temporary directory.
-func exampleDir() string {
-	dir, err := os.MkdirTemp("", "oci-pack-example-")
+// exampleLayout makes a small model directory (work/model) and an empty
+// layout (work/models) in a temporary directory; done removes both.
+func exampleLayout() (work string, l *layout.Layout, done func()) {
+	work, err := os.MkdirTemp("", "oci-pack-example-")
 	if err != nil {
 		log.Fatal(err)
 	}
-	model := filepath.Join(dir, "model")
+	model := filepath.Join(work, "model")
 	os.MkdirAll(filepath.Join(model, "tokenizer"), 0o755)
 	os.WriteFile(filepath.Join(model, "config.json"), []byte(`{"hidden_size":8}`), 0o644)
 	os.WriteFile(filepath.Join(model, "tokenizer", "vocab.txt"), []byte("a\nb\n"), 0o644)
-	return dir
+	l, err = layout.Open(filepath.Join(work, "models"), layout.Options{Mode: layout.ReadWrite, Create: true})
+	if err != nil {
+		log.Fatal(err)
+	}
+	return work, l, func() { l.Close(); os.RemoveAll(work) }
 }
 
 // Pack a directory as one artifact and tag it: the directory becomes one
 // reproducible tar layer, so the same files give the same digest anywhere.
 func ExamplePack() {
 	ctx := context.Background()
-	work := exampleDir()
-	defer os.RemoveAll(work)
-	l, err := layout.Open(filepath.Join(work, "models"), layout.Options{Mode: layout.ReadWrite, Create: true})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
+	work, l, done := exampleLayout()
+	defer done()
 	res, err := pack.Pack(ctx, l, []pack.Input{{Path: filepath.Join(work, "model"), Title: "model"}}, pack.Options{
 		ArtifactType: "application/vnd.example.model.v1",
 		Tag:          "v1",
@@ -57,13 +57,8 @@ func ExamplePack() {
 // referrer, so Referrers finds it and gc keeps it.
 func ExamplePack_attach() {
 	ctx := context.Background()
-	work := exampleDir()
-	defer os.RemoveAll(work)
-	l, err := layout.Open(filepath.Join(work, "models"), layout.Options{Mode: layout.ReadWrite, Create: true})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
+	work, l, done := exampleLayout()
+	defer done()
 	model, err := pack.Pack(ctx, l, []pack.Input{{Path: filepath.Join(work, "model", "config.json"), Title: "config.json"}},
 		pack.Options{ArtifactType: "application/vnd.example.model.v1", Tag: "v1"})
 	if err != nil {
@@ -90,13 +85,8 @@ func ExamplePack_attach() {
 // from their descriptors, then tag it through the layout's index door.
 func ExampleBuildManifest() {
 	ctx := context.Background()
-	work := exampleDir()
-	defer os.RemoveAll(work)
-	l, err := layout.Open(filepath.Join(work, "models"), layout.Options{Mode: layout.ReadWrite, Create: true})
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer l.Close()
+	work, l, done := exampleLayout()
+	defer done()
 	lay, err := pack.WriteLayer(ctx, l, filepath.Join(work, "model", "config.json"), pack.LayerOptions{Title: "config.json"})
 	if err != nil {
 		log.Fatal(err)
