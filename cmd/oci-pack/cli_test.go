@@ -253,7 +253,7 @@ func TestConcurrentTagProcesses(t *testing.T) {
 	work, d := packed(t)
 	var cmds []*exec.Cmd
 	for i := range 8 {
-		cmd := exec.Command(testBinary, "tag", "L@"+d, fmt.Sprintf("p%d-a", i), fmt.Sprintf("p%d-b", i), fmt.Sprintf("p%d-c", i))
+		cmd := exec.Command(bin(t), "tag", "L@"+d, fmt.Sprintf("p%d-a", i), fmt.Sprintf("p%d-b", i), fmt.Sprintf("p%d-c", i))
 		cmd.Dir = work
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -287,7 +287,7 @@ func TestGCWhilePackStages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pk := exec.Command(testBinary, "pack", "L:big", "src/big.bin", "--artifact-type", artifactType, "--compression", "none", "--jobs", "1")
+	pk := exec.Command(bin(t), "pack", "L:big", "src/big.bin", "--artifact-type", artifactType, "--compression", "none", "--jobs", "1")
 	pk.Dir = work
 	if err := pk.Start(); err != nil {
 		t.Fatal(err)
@@ -300,7 +300,7 @@ func TestGCWhilePackStages(t *testing.T) {
 	if _, err := os.Stat(staging); err != nil {
 		t.Fatalf("the pack's staging dir is gone while it runs: %v", err)
 	}
-	gc := exec.Command(testBinary, "gc", "L")
+	gc := exec.Command(bin(t), "gc", "L")
 	gc.Dir = work
 	if err := gc.Start(); err != nil {
 		t.Fatal(err)
@@ -366,7 +366,7 @@ func TestUnreadableInput(t *testing.T) {
 	os.Chmod(work, 0o777)
 	smallTree(t, work)
 	runAs := func(args ...string) result {
-		cmd := exec.Command(testBinary, args...)
+		cmd := exec.Command(bin(t), args...)
 		cmd.Dir = work
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 		var stdout, stderr strings.Builder

@@ -1,44 +1,28 @@
 package main
 
 import (
-	"bytes"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/oci-pack/oci-pack/cmd/oci-pack/reliability/rtest"
 )
 
-// testBinary is the oci-pack binary built once by TestMain for the
-// end-to-end tests.
-var testBinary string
+// The CLI tests drive the built binary through one harness, rtest (shared
+// with the reliability suites): rtest.Bin builds ./cmd/oci-pack once per
+// test process (or takes $OCI_PACK_BIN, which make sets), rtest.RunWith
+// runs it with a working directory, environment, stdin and a timeout. The
+// helpers below are this package's short names for it.
 
-// TestMain builds ./cmd/oci-pack into a temporary directory before the
-// tests run, and removes it after. If OCI_PACK_BIN is unset it is pointed
-// at the build, so other test files that honour it reuse it.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "oci-pack-cli-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	os.Chmod(dir, 0o755) // tests may run the binary as another user
-	testBinary = filepath.Join(dir, "oci-pack")
-	build := exec.Command("go", "build", "-o", testBinary, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	if os.Getenv("OCI_PACK_BIN") == "" {
-		os.Setenv("OCI_PACK_BIN", testBinary)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	rtest.Main(m)
+}
+
+// bin returns the binary under test (also for the tests that need raw
+// process control: signals, concurrent processes).
+func bin(t testing.TB) string {
+	t.Helper()
+	return rtest.Bin(t)
 }
 
 // result is one run of the binary.
@@ -51,8 +35,8 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.code, r.stdout, r.stderr)
 }
 
-// ociPack runs the binary in dir with args (and extra environment) and
-// returns what it did. Progress bars are off: stderr is not a terminal.
+// ociPack runs the binary in dir with args and returns what it did.
+// Progress bars are off: stderr is not a terminal.
 func ociPack(t *testing.T, dir string, args ...string) result {
 	t.Helper()
 	return ociPackEnv(t, dir, nil, args...)
@@ -60,18 +44,11 @@ func ociPack(t *testing.T, dir string, args ...string) result {
 
 func ociPackEnv(t *testing.T, dir string, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(testBinary, args...)
-	cmd.Dir = dir
-	// SOURCE_DATE_EPOCH would change what pack writes: clear it.
-	cmd.Env = append(append(os.Environ(), "SOURCE_DATE_EPOCH="), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if err != nil && !errors.As(err, &ee) {
-		t.Fatalf("run oci-pack %s: %v", strings.Join(args, " "), err)
+	r := rtest.RunWith(t, rtest.Opts{Dir: dir, Env: env, Bin: bin(t)}, args...)
+	if r.TimedOut {
+		t.Fatalf("oci-pack %s: timed out\n%s", strings.Join(args, " "), r.Stderr)
 	}
-	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
+	return result{code: r.Code, stdout: r.Stdout, stderr: r.Stderr}
 }
 
 // must runs the binary and fails the test unless it exits 0.

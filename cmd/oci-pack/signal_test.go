@@ -20,7 +20,7 @@ import (
 // after the signal.
 func startBlocked(t *testing.T, dir string, stdin *os.File, sig syscall.Signal, args ...string) (int, string, time.Duration) {
 	t.Helper()
-	cmd := exec.Command(testBinary, args...)
+	cmd := exec.Command(bin(t), args...)
 	cmd.Dir = dir
 	cmd.Stdin = stdin
 	var stderr bytes.Buffer

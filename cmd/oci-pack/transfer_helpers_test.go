@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -16,22 +15,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/oci-pack/oci-pack/cmd/oci-pack/reliability/rtest"
 )
 
-// transferBinary is $OCI_PACK_BIN (make builds it) or a build for this test.
-func transferBinary(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("OCI_PACK_BIN"); p != "" {
-		return p
-	}
-	p := filepath.Join(t.TempDir(), "oci-pack")
-	cmd := exec.Command("go", "build", "-o", p, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return p
-}
+// transferBinary is the binary under test (the package's one harness).
+func transferBinary(t *testing.T) string { return bin(t) }
 
 // transferFixture packs a layout of a few hundred KB: v1 and v2 share a
 // layer and the empty config.
@@ -64,20 +53,11 @@ func transferTarget(t *testing.T, bin string) string {
 
 func txRun(t *testing.T, bin string, stdin io.Reader, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Stdin = stdin
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-		return 0, stdout.String(), stderr.String()
-	case errors.As(err, &ee):
-		return ee.ExitCode(), stdout.String(), stderr.String()
+	r := rtest.RunWith(t, rtest.Opts{Bin: bin, Stdin: stdin}, args...)
+	if r.TimedOut {
+		t.Fatalf("oci-pack %s: timed out\n%s", strings.Join(args, " "), r.Stderr)
 	}
-	t.Fatalf("run %v: %v", args, err)
-	return 0, "", ""
+	return r.Code, r.Stdout, r.Stderr
 }
 
 func txOK(t *testing.T, bin string, stdin io.Reader, args ...string) (int, string, string) {
