@@ -210,4 +210,3 @@ func globMatch(g, s string) bool {
 	}
 	return s == ""
 }
-

@@ -46,7 +46,7 @@ func TestSignVerifyBundle(t *testing.T) {
 	var bun struct {
 		MediaType            string
 		VerificationMaterial struct {
-			PublicKey struct{ Hint string }
+			PublicKey   struct{ Hint string }
 			TlogEntries []any
 		}
 		DsseEnvelope struct {
