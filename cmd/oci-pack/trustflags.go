@@ -81,4 +81,3 @@ func printSignatureReport(e *env, rep *sign.Report) {
 		fmt.Fprintf(e.stdout, "NOT SIGNED: %s %s: %s\n", safe(name), r.Digest, strings.Join(r.Problems, "; "))
 	}
 }
-
