@@ -120,7 +120,7 @@ func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned,
 		return fmt.Errorf("export %s (%s): %w", b.desc.Digest, b.where, err)
 	}
 	defer rc.Close()
-	if err := tw.WriteHeader(header(tar.TypeReg, name, b.desc.Size)); err != nil {
+	if err := tw.WriteHeader(withMark(header(tar.TypeReg, name, b.desc.Size), b)); err != nil {
 		return fmt.Errorf("write archive entry %q: %w", name, err)
 	}
 	if _, err := io.CopyBuffer(tw, ctxReader{ctx, rc}, buf); err != nil {
@@ -179,6 +179,9 @@ func (p *exportPlan) tarSize(indexSize int) int64 {
 	n += int64(len(p.dirs())) * blockSize
 	for _, b := range p.blobs {
 		n += blockSize + padded(b.desc.Size)
+		if b.mark {
+			n += 2 * blockSize // the PAX header carrying the mark
+		}
 	}
 	return n
 }

@@ -74,6 +74,11 @@ func ImportAll(ctx context.Context, l *layout.Layout, srcs []Source, o ImportOpt
 			}
 		}
 	}
+	if o.Admit != nil {
+		if err := o.Admit(ctx, merged); err != nil {
+			return nil, err
+		}
+	}
 	if err := mergeIndex(ctx, l, merged, o.Conflict, total); err != nil {
 		return nil, err
 	}

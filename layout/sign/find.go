@@ -56,13 +56,7 @@ func Find(ctx context.Context, l *layout.Layout, d digest.Digest) ([]Found, erro
 			if ly.MediaType != layout.MediaTypeSigstoreBundle {
 				continue
 			}
-			f := Found{Form: FormBundle, Manifest: r, Layer: ly}
-			if b, err := readSmall(ctx, l, ly); err == nil {
-				if bun, err := parseBundle(b); err == nil {
-					f.Hint = bundleHint(bun)
-				}
-			}
-			out = append(out, f)
+			out = append(out, bundleFound(ctx, l, r, ly))
 		}
 	}
 	idx, err := l.Index(ctx)
@@ -81,6 +75,18 @@ func Find(ctx context.Context, l *layout.Layout, d digest.Digest) ([]Found, erro
 		}
 	}
 	return out, nil
+}
+
+// bundleFound describes bundle layer ly of referrer m, with the key hint
+// the bundle carries when it can be read.
+func bundleFound(ctx context.Context, l *layout.Layout, m, ly ocispec.Descriptor) Found {
+	f := Found{Form: FormBundle, Manifest: m, Layer: ly}
+	if b, err := readSmall(ctx, l, ly); err == nil {
+		if bun, err := parseBundle(b); err == nil {
+			f.Hint = bundleHint(bun)
+		}
+	}
+	return f
 }
 
 // Check verifies f as a signature of d by one of keys and returns the key.

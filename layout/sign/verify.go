@@ -138,6 +138,13 @@ func CheckSubject(ctx context.Context, l *layout.Layout, tag string, d digest.Di
 		res.Problems = append(res.Problems, err.Error())
 		return res
 	}
+	return checkFound(ctx, l, res, found, keys)
+}
+
+// checkFound checks the signatures found for res.Digest against keys and
+// completes res.
+func checkFound(ctx context.Context, l *layout.Layout, res Result, found []Found, keys []*PublicKey) Result {
+	d := res.Digest
 	if len(found) == 0 {
 		res.Problems = append(res.Problems, noSignature+" found")
 		return res
