@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -8,6 +10,7 @@ import (
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/archive"
 	"github.com/oci-pack/oci-pack/layout/sign"
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/pflag"
 )
 
@@ -87,6 +90,21 @@ func importFrom(e *env, dir string, o archive.ImportOptions, trust *sign.Policy,
 	if trust != nil {
 		g := sign.NewGate(l, trust)
 		o.Documents, o.Admit = g.Documents, g.Admit
+		o.Transfer = func(ctx context.Context, sidecar string, sd digest.Digest) (digest.Digest, error) {
+			if sidecar == "" {
+				return "", nil
+			}
+			idx, k, err := sign.VerifyTransfer(sidecar, sd, trust.AllKeys())
+			if errors.Is(err, sign.ErrUnsigned) && !fileExists(sign.TransferBundlePath(sidecar)) {
+				e.infof("no signed transfer beside %s: checking each tag's signature", sidecar)
+				return "", nil
+			}
+			if err != nil {
+				return "", err
+			}
+			e.infof("transfer %s signed by %s: volumes and index.json vouched for", sidecar, k.Name)
+			return idx, nil
+		}
 	}
 	prog, wait := e.progress()
 	o.Progress = prog
@@ -130,4 +148,9 @@ func reportImport(e *env, dir string, res *archive.ImportResult) error {
 		})
 	}
 	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -27,6 +28,8 @@ type importer struct {
 	end   int64             // stream offset where the last entry's data ended
 	buf   []byte
 	watch *docWatch // ImportOptions.Documents (gate.go)
+	// indexDigest is the digest of the archive's index.json bytes.
+	indexDigest digest.Digest
 }
 
 // read consumes the whole stream: every entry, the end-of-archive marker
@@ -102,7 +105,7 @@ func (im *importer) entry(ctx context.Context, tr *tar.Reader, hdr *tar.Header, 
 		if err := layout.ValidateSchema(b, true); err != nil {
 			return fmt.Errorf("archive entry %q: %v: %w", hdr.Name, err, ErrInvalid)
 		}
-		im.index = idx
+		im.index, im.indexDigest = idx, digest.FromBytes(b)
 	case kindLayoutFile:
 		b, err := im.readJSON(tr, hdr, maxLayoutFile)
 		if err != nil {

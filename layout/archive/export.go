@@ -48,6 +48,7 @@ type ExportResult struct {
 	Missing       []digest.Digest // blobs left out by AllowMissing
 	TarBytes      int64           // bytes of the tar stream (before any compression)
 	Compression   compress.Algorithm
+	Index         digest.Digest // digest of the archive's index.json (what a signed transfer names)
 }
 
 // layoutFile is the oci-layout every export carries.
@@ -78,6 +79,7 @@ func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions)
 // writeTar writes the planned archive to w and counts it in res.
 func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer, prog layout.Progress, res *ExportResult) (err error) {
 	idx := mustMarshal(p.index)
+	res.Index = digest.FromBytes(idx)
 	cw := &countingWriter{w: w}
 	tr := prog.Start("export", p.tarSize(len(idx)))
 	cw.progress = tr

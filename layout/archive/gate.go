@@ -3,8 +3,10 @@ package archive
 import (
 	"archive/tar"
 	"context"
+	"fmt"
 
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -75,4 +77,36 @@ func (w *docWatch) arrived(d ocispec.Descriptor) {
 	if w != nil && w.fn != nil && !w.fired {
 		w.blobs = append(w.blobs, d)
 	}
+}
+
+// TransferCheck is ImportOptions.Transfer: it is given an archive's
+// sidecar (path, and the digest of the bytes import parsed; "" and "" when
+// the archive has none) before the archive's first byte is read, and
+// returns the digest its index.json must have ("" for no such demand) —
+// a signed transfer names both.
+type TransferCheck func(ctx context.Context, sidecar string, sidecarDigest digest.Digest) (index digest.Digest, err error)
+
+// checkTransfers runs o.Transfer for each volume set before any is read
+// and records the index digest each must end with.
+func (a *Archives) checkTransfers(ctx context.Context, o ImportOptions) error {
+	if o.Transfer == nil {
+		return nil
+	}
+	for i, v := range a.sets {
+		idx, err := o.Transfer(ctx, v.sidecar, v.sidecarDigest)
+		if err != nil {
+			return err
+		}
+		a.srcs[i].Index = idx
+	}
+	return nil
+}
+
+// checkIndexDigest refuses an archive whose index.json is not the one a
+// signed transfer names.
+func checkIndexDigest(src Source, got digest.Digest) error {
+	if src.Index == "" || src.Index == got {
+		return nil
+	}
+	return fmt.Errorf("the archive's index.json is %s, but its signed transfer names %s: %w", got, src.Index, ErrInvalid)
 }

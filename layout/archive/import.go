@@ -44,6 +44,9 @@ type ImportOptions struct {
 	// blob they reach is stored) before any tag changes. An error stops
 	// the import with index.json untouched.
 	Admit func(ctx context.Context, idx *ocispec.Index) error
+	// Transfer, if not nil, checks each volume set's sidecar before the
+	// set is read (Archives.Import; see TransferCheck).
+	Transfer TransferCheck
 }
 
 // ImportResult describes a finished import.
@@ -106,6 +109,9 @@ func readArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOpti
 		watch: &docWatch{fn: o.Documents},
 	}
 	if err := im.read(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := checkIndexDigest(src, im.indexDigest); err != nil {
 		return nil, nil, err
 	}
 	if src.Verify != nil {

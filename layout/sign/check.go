@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	intoto "github.com/in-toto/attestation/go/v1"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
 	"github.com/opencontainers/go-digest"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
@@ -58,14 +59,20 @@ func bundleHint(bun *bundle.Bundle) string {
 // every digest in subjects. It returns the key that verified it. The hint
 // in the bundle is not trusted: every key is tried.
 func verifyBundle(bun *bundle.Bundle, predicate string, subjects []digest.Digest, keys []*PublicKey) (*PublicKey, error) {
+	k, _, err := verifyStatement(bun, predicate, subjects, keys)
+	return k, err
+}
+
+// verifyStatement is verifyBundle that also returns the statement.
+func verifyStatement(bun *bundle.Bundle, predicate string, subjects []digest.Digest, keys []*PublicKey) (*PublicKey, *intoto.Statement, error) {
 	if bun.GetDsseEnvelope() == nil {
-		return nil, fmt.Errorf("bundle holds no DSSE envelope (a message signature is a blob signature, not an image signature): %w", ErrBadSignature)
+		return nil, nil, fmt.Errorf("bundle holds no DSSE envelope (a message signature is a blob signature, not an image signature): %w", ErrBadSignature)
 	}
 	arts := make([]verify.ArtifactDigest, 0, len(subjects))
 	for _, d := range subjects {
 		raw, err := hex.DecodeString(d.Encoded())
 		if err != nil {
-			return nil, fmt.Errorf("digest %s: %w", d, err)
+			return nil, nil, fmt.Errorf("digest %s: %w", d, err)
 		}
 		arts = append(arts, verify.ArtifactDigest{Algorithm: d.Algorithm().String(), Digest: raw})
 	}
@@ -77,14 +84,14 @@ func verifyBundle(bun *bundle.Bundle, predicate string, subjects []digest.Digest
 			continue
 		}
 		if res.Statement == nil || res.Statement.GetPredicateType() != predicate {
-			return nil, fmt.Errorf("signed by %s, but the statement's predicate type is %q, not %q: %w", k.Name, res.Statement.GetPredicateType(), predicate, ErrBadSignature)
+			return nil, nil, fmt.Errorf("signed by %s, but the statement's predicate type is %q, not %q: %w", k.Name, res.Statement.GetPredicateType(), predicate, ErrBadSignature)
 		}
-		return k, nil
+		return k, res.Statement, nil
 	}
 	if len(keys) == 0 {
-		return nil, fmt.Errorf("no key to check it against: %w", ErrUnsigned)
+		return nil, nil, fmt.Errorf("no key to check it against: %w", ErrUnsigned)
 	}
-	return nil, fmt.Errorf("%w: %w", errors.Join(errs...), ErrBadSignature)
+	return nil, nil, fmt.Errorf("%w: %w", errors.Join(errs...), ErrBadSignature)
 }
 
 // verifyWithKey runs sigstore-go's verifier with k as the only trusted
