@@ -164,6 +164,8 @@ for row in "${FROM_ROWS[@]}"; do
 	run_from_tools "$row"
 done
 
+[[ -z "$ADDR" ]] || { source "$ROOT/scripts/interop/sign.sh" && run_sign; } # signatures: scripts/interop/sign.sh
+
 # ---------------------------------------------------------------- result
 print_matrix
 log "$nchecks checks, $failures failed, $((SECONDS - started))s; logs in $LOG_DIR"

@@ -8,8 +8,10 @@
 #   scripts/tools.sh --help
 #
 # Contract:
-#   * Go tools (oras crane regctl umoci registry helm, optional modctl) are built
-#     from the pinned tools module in scripts/tools (go.mod/go.sum/tools.go) with
+#   * Go tools (oras crane regctl umoci registry helm cosign cosign2, optional
+#     modctl) are built from a pinned tools module (go.mod/go.sum/tools.go):
+#     scripts/tools, or for cosign (v3) scripts/tools/cosign and for cosign2
+#     (cosign v2, installed as `cosign2`) scripts/tools/cosign2, with
 #     CGO_ENABLED=0, -trimpath, GOFLAGS=-mod=mod, in a temporary copy of that
 #     module, so the repository's files are never rewritten. Binaries go to
 #       BIN=${OCI_PACK_TOOLS:-$HOME/.cache/oci-pack-tools}/bin
@@ -29,8 +31,8 @@
 #   * --check uses the lookup callers get: BIN first, then $PATH
 #     (/usr/bin/time for "time").
 #   * Concurrent runs are serialised with flock on $OCI_PACK_TOOLS/.lock.
-#   * Default tools: skopeo oras crane regctl umoci registry helm strace zstd
-#     pigz time python3. modctl is built only when named explicitly.
+#   * Default tools: skopeo oras crane regctl umoci registry helm cosign cosign2
+#     strace zstd pigz time python3. modctl is built only when named explicitly.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -38,8 +40,8 @@ TOOLS_MOD="$SCRIPT_DIR/tools"
 CACHE_DIR="${OCI_PACK_TOOLS:-$HOME/.cache/oci-pack-tools}"
 BIN="$CACHE_DIR/bin"
 
-DEFAULT_TOOLS=(skopeo oras crane regctl umoci registry helm strace zstd pigz time python3)
-GO_TOOLS=(oras crane regctl umoci registry helm modctl)
+DEFAULT_TOOLS=(skopeo oras crane regctl umoci registry helm cosign cosign2 strace zstd pigz time python3)
+GO_TOOLS=(oras crane regctl umoci registry helm cosign cosign2 modctl)
 APT_TOOLS=(skopeo strace zstd pigz time python3)
 
 log() { printf 'tools.sh: %s\n' "$*" >&2; }
@@ -54,7 +56,19 @@ go_module() {
 	registry) echo github.com/distribution/distribution/v3 ;;
 	helm) echo helm.sh/helm/v3 ;;
 	modctl) echo github.com/modelpack/modctl ;;
+	cosign) echo github.com/sigstore/cosign/v3 ;;
+	cosign2) echo github.com/sigstore/cosign/v2 ;;
 	*) return 1 ;;
+	esac
+}
+
+# go_moddir TOOL -> the tools module that pins it (cosign's dependency graphs
+# pin versions the other tools must not get, so each has a module of its own)
+go_moddir() {
+	case "$1" in
+	cosign) echo "$TOOLS_MOD/cosign" ;;
+	cosign2) echo "$TOOLS_MOD/cosign2" ;;
+	*) echo "$TOOLS_MOD" ;;
 	esac
 }
 
@@ -68,6 +82,8 @@ go_package() {
 	registry) echo github.com/distribution/distribution/v3/cmd/registry ;;
 	helm) echo helm.sh/helm/v3/cmd/helm ;;
 	modctl) echo github.com/modelpack/modctl ;;
+	cosign) echo github.com/sigstore/cosign/v3/cmd/cosign ;;
+	cosign2) echo github.com/sigstore/cosign/v2/cmd/cosign ;;
 	*) return 1 ;;
 	esac
 }
@@ -98,12 +114,13 @@ is_in() {
 	return 1
 }
 
-# pinned_version MODULE -> version from scripts/tools/go.mod (require lines)
+# pinned_version MODULE [MODDIR] -> version from MODDIR/go.mod (default
+# scripts/tools; require lines)
 pinned_version() {
 	awk -v m="$1" '
 		$1 == "require" && $2 == m { print $3; exit }
 		$1 == m && $2 ~ /^v/ { print $2; exit }
-	' "$TOOLS_MOD/go.mod"
+	' "${2:-$TOOLS_MOD}/go.mod"
 }
 
 # tool_present TOOL: the same lookup callers get with PATH="$BIN:$PATH".
@@ -161,7 +178,7 @@ check)
 list)
 	for t in "${GO_TOOLS[@]}"; do
 		m="$(go_module "$t")"
-		printf '%s go %s@%s\n' "$t" "$m" "$(pinned_version "$m")"
+		printf '%s go %s@%s\n' "$t" "$m" "$(pinned_version "$m" "$(go_moddir "$t")")"
 	done
 	for t in "${APT_TOOLS[@]}"; do
 		printf '%s apt %s\n' "$t" "$(apt_package "$t")"
@@ -247,9 +264,9 @@ go_todo=()
 for t in "${tools[@]}"; do
 	is_in "$t" "${GO_TOOLS[@]}" || continue
 	m="$(go_module "$t")"
-	v="$(pinned_version "$m")"
+	v="$(pinned_version "$m" "$(go_moddir "$t")")"
 	if [[ -z "$v" ]]; then
-		fail "$t" "module $m is not pinned in $TOOLS_MOD/go.mod"
+		fail "$t" "module $m is not pinned in $(go_moddir "$t")/go.mod"
 		continue
 	fi
 	stamp="$BIN/.$t.version"
@@ -269,18 +286,29 @@ if ((${#go_todo[@]})); then
 	else
 		work="$(mktemp -d "${TMPDIR:-/tmp}/oci-pack-tools.XXXXXX")"
 		trap 'rm -rf "$work"' EXIT
-		mkdir -p "$work/mod"
-		cp "$TOOLS_MOD/go.mod" "$TOOLS_MOD/go.sum" "$TOOLS_MOD/tools.go" "$work/mod/"
+		# One copy per tools module, so the repository's files are never
+		# rewritten.
+		modcopy() { # modcopy TOOL -> the work copy of its tools module
+			local src dst
+			src="$(go_moddir "$1")"
+			dst="$work/mod${src#"$TOOLS_MOD"}"
+			if [[ ! -f "$dst/go.mod" ]]; then
+				mkdir -p "$dst"
+				cp "$src/go.mod" "$src/go.sum" "$src/tools.go" "$dst/"
+			fi
+			printf '%s\n' "$dst"
+		}
 		export CGO_ENABLED=0 GOFLAGS=-mod=mod GOWORK=off
 		# modctl's versions are missing from the checksum database as proxied
 		# here; its hash is pinned in scripts/tools/go.sum instead.
 		export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/modelpack/modctl"
 		for t in "${go_todo[@]}"; do
 			m="$(go_module "$t")"
-			v="$(pinned_version "$m")"
+			mod="$(modcopy "$t")"
+			v="$(pinned_version "$m" "$mod")"
 			log "go: building $t from $m@$v"
 			start=$SECONDS
-			if (cd "$work/mod" && "$gobin" build -trimpath -ldflags "-s -w $(go_ldflags "$t" "$v")" \
+			if (cd "$mod" && "$gobin" build -trimpath -ldflags "-s -w $(go_ldflags "$t" "$v")" \
 				-o "$work/$t" "$(go_package "$t")") >"$work/$t.log" 2>&1; then
 				mv -f "$work/$t" "$BIN/$t"
 				printf '%s@%s\n' "$m" "$v" >"$BIN/.$t.version"
@@ -290,10 +318,13 @@ if ((${#go_todo[@]})); then
 				fail "$t" "go build $(go_package "$t")@$v failed (network/module proxy or build error; log above)"
 			fi
 		done
-		if ! cmp -s "$work/mod/go.sum" "$TOOLS_MOD/go.sum"; then
-			log "WARNING: $TOOLS_MOD/go.sum is incomplete (the build added entries);" \
-				"run 'cd scripts/tools && GOFLAGS=-mod=mod go mod tidy' and commit it"
-		fi
+		for t in "${go_todo[@]}"; do
+			src="$(go_moddir "$t")"
+			if ! cmp -s "$work/mod${src#"$TOOLS_MOD"}/go.sum" "$src/go.sum"; then
+				log "WARNING: $src/go.sum is incomplete (the build of $t added entries);" \
+					"run 'cd ${src#"$SCRIPT_DIR/"} && GOFLAGS=-mod=mod go mod tidy' and commit it"
+			fi
+		done
 	fi
 fi
 

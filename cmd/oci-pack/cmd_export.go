@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -9,6 +10,8 @@ import (
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/archive"
+	"github.com/oci-pack/oci-pack/layout/sign"
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/pflag"
 )
 
@@ -22,7 +25,8 @@ oci-pack export models:llama-3-8b models:mistral-7b -o two.tar
 oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB   # llama.tar.000, .001, … and llama.tar.sha256
 oci-pack export models:llama-3-8b --exclude-from site-receipt.json -o delta.tar
 oci-pack export models:llama-3-8b --compression zstd -o llama.tar.zst
-oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models`,
+oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models
+oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB --sign release.key   # + llama.tar.sigstore.json`,
 		minArgs: 1, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			out := fs.StringP("output", "o", "", "archive file, or - for stdout (required)")
@@ -31,6 +35,7 @@ oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models`,
 			comp := fs.String("compression", "none", "compress the whole archive: none, gzip or zstd")
 			level := fs.Int("level", 0, "compression level (zstd 1..22, default 3; gzip 1..9, default 6, or -2 for Huffman-only)")
 			allowMissing := fs.Bool("allow-missing", false, "leave out referenced blobs the layout lacks instead of failing")
+			signKey := fs.String("sign", "", "sign the transfer with this private key: FILE.sigstore.json vouches for the sidecar (every volume's sha256) and the archive's index.json")
 			return func(e *env, args []string) error {
 				dir, refs, err := exportRefs(args)
 				if err != nil {
@@ -58,6 +63,15 @@ oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models`,
 				if *out == "-" && e.json() {
 					return usagef("--format json needs -o FILE: stdout carries the archive")
 				}
+				if *out == "-" && *signKey != "" {
+					return usagef("--sign needs -o FILE: the signature covers FILE's sidecar")
+				}
+				var signer *sign.Signer
+				if *signKey != "" {
+					if signer, err = sign.LoadSigner(*signKey, keyPassword(e)); err != nil {
+						return err
+					}
+				}
 				o := archive.ExportOptions{Refs: refs, AllowMissing: *allowMissing, Compression: alg, Level: *level, Jobs: e.g.jobs}
 				if *exclude != "" {
 					if o.Exclude, err = archive.LoadReceipt(*exclude); err != nil {
@@ -69,7 +83,7 @@ oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models`,
 					return err
 				}
 				defer l.Close()
-				return runExport(e, l, *out, splitSize, o)
+				return runExport(e, l, *out, splitSize, o, signer)
 			}
 		},
 	})
@@ -104,7 +118,7 @@ func exportRefs(args []string) (string, []layout.Ref, error) {
 }
 
 // runExport writes the archive to out ("-": stdout) and reports it.
-func runExport(e *env, l *layout.Layout, out string, split int64, o archive.ExportOptions) error {
+func runExport(e *env, l *layout.Layout, out string, split int64, o archive.ExportOptions, signer *sign.Signer) error {
 	prog, wait := e.progress()
 	o.Progress = prog
 	var res *archive.ExportResult
@@ -120,6 +134,13 @@ func runExport(e *env, l *layout.Layout, out string, split int64, o archive.Expo
 		return err
 	}
 	reportExport(e, out, res, vols)
+	if signer != nil {
+		path, err := signTransfer(e, signer, out+archive.SidecarSuffix, res.Index)
+		if err != nil {
+			return err
+		}
+		e.infof("transfer signed with key %s: %s", signer.Hint(), path)
+	}
 	if e.json() {
 		return e.printJSON(map[string]any{
 			"output": out, "volumes": vols, "entries": res.Entries,
@@ -181,4 +202,19 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q", s)
 	}
 	return n * mult, nil
+}
+
+// signTransfer signs the sidecar an export wrote and the archive's
+// index.json, and writes the bundle beside the sidecar.
+func signTransfer(e *env, s *sign.Signer, sidecar string, index digest.Digest) (string, error) {
+	b, err := os.ReadFile(sidecar)
+	if err != nil {
+		return "", err
+	}
+	bundle, err := sign.SignTransfer(e.ctx, s, filepath.Base(sidecar), digest.FromBytes(b), index)
+	if err != nil {
+		return "", err
+	}
+	path := sign.TransferBundlePath(sidecar)
+	return path, sign.WriteTransfer(path, bundle)
 }

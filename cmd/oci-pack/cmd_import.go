@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/archive"
+	"github.com/oci-pack/oci-pack/layout/sign"
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/pflag"
 )
 
@@ -21,17 +25,27 @@ oci-pack import llama.tar.000 llama.tar.001 offline
 oci-pack import llama.tar mistral.tar.000 offline         # several archives: tags change together, at the end
 oci-pack import llama.tar.zst offline                     # gzip/zstd detected by magic bytes
 oci-pack import delta.tar offline --tag-conflict overwrite
-ssh connected oci-pack export models:v1 -o - | oci-pack import - offline`,
+ssh connected oci-pack export models:v1 -o - | oci-pack import - offline
+oci-pack import llama.tar offline --require-signature --key release.pub   # every tag signed by release.pub, or nothing changes`,
 		minArgs: 2, maxArgs: -1,
 		conflictHint: "use --tag-conflict overwrite to move it, or skip to keep it",
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			conflict := fs.String("tag-conflict", "fail", "when a tag exists on another digest: fail (exit 4, nothing changes), skip (keep it) or overwrite (move it)")
 			maxBytes := fs.String("max-bytes", "", "stop once the decompressed archive exceeds SIZE, not counting blobs already held (default: free space minus 64MiB)")
+			require := fs.Bool("require-signature", false, "refuse the archive, before any tag changes, unless every tag in it is signed by a trusted key (--key or --trust); checked as soon as a signed export's documents arrive")
+			trust := trustFlags(fs)
 			return func(e *env, args []string) error {
 				files, dir := args[:len(args)-1], args[len(args)-1]
 				policy, err := layout.ParseConflict(*conflict)
 				if err != nil {
 					return usagef("--tag-conflict: %v", err)
+				}
+				trusted, err := trust.policy()
+				if err != nil {
+					return err
+				}
+				if *require != (trusted != nil) {
+					return usagef("--require-signature and --key/--trust go together")
 				}
 				o := archive.ImportOptions{Conflict: policy}
 				if *maxBytes != "" {
@@ -40,7 +54,7 @@ ssh connected oci-pack export models:v1 -o - | oci-pack import - offline`,
 					}
 				}
 				if len(files) == 1 && files[0] == "-" {
-					return importFrom(e, dir, o, func(l *layout.Layout, o archive.ImportOptions) (*archive.ImportResult, error) {
+					return importFrom(e, dir, o, trusted, func(l *layout.Layout, o archive.ImportOptions) (*archive.ImportResult, error) {
 						return archive.Import(e.ctx, l, os.Stdin, o)
 					})
 				}
@@ -56,7 +70,7 @@ ssh connected oci-pack export models:v1 -o - | oci-pack import - offline`,
 					return err
 				}
 				defer a.Close()
-				return importFrom(e, dir, o, func(l *layout.Layout, o archive.ImportOptions) (*archive.ImportResult, error) {
+				return importFrom(e, dir, o, trusted, func(l *layout.Layout, o archive.ImportOptions) (*archive.ImportResult, error) {
 					return a.Import(e.ctx, l, o)
 				})
 			}
@@ -65,13 +79,33 @@ ssh connected oci-pack export models:v1 -o - | oci-pack import - offline`,
 }
 
 // importFrom opens the layout dir (created if missing), runs the import
-// with progress, and reports what changed.
-func importFrom(e *env, dir string, o archive.ImportOptions, run func(*layout.Layout, archive.ImportOptions) (*archive.ImportResult, error)) error {
+// with progress (gated by the trust policy when there is one), and
+// reports what changed.
+func importFrom(e *env, dir string, o archive.ImportOptions, trust *sign.Policy, run func(*layout.Layout, archive.ImportOptions) (*archive.ImportResult, error)) error {
 	l, err := e.open(dir, layout.ReadWrite, true)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
+	if trust != nil {
+		g := sign.NewGate(l, trust)
+		o.Documents, o.Admit = g.Documents, g.Admit
+		o.Transfer = func(ctx context.Context, sidecar string, sd digest.Digest) (digest.Digest, error) {
+			if sidecar == "" {
+				return "", nil
+			}
+			idx, k, err := sign.VerifyTransfer(sidecar, sd, trust.AllKeys())
+			if errors.Is(err, sign.ErrUnsigned) && !fileExists(sign.TransferBundlePath(sidecar)) {
+				e.infof("no signed transfer beside %s: checking each tag's signature", sidecar)
+				return "", nil
+			}
+			if err != nil {
+				return "", err
+			}
+			e.infof("transfer %s signed by %s: volumes and index.json vouched for", sidecar, k.Name)
+			return idx, nil
+		}
+	}
 	prog, wait := e.progress()
 	o.Progress = prog
 	res, err := run(l, o)
@@ -114,4 +148,9 @@ func reportImport(e *env, dir string, res *archive.ImportResult) error {
 		})
 	}
 	return nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
 }

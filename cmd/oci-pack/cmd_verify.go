@@ -14,11 +14,18 @@ func init() {
 		short: "check the layout: strict, schema-valid JSON; every reachable blob present with the right size and digest; tags valid",
 		long: `oci-pack verify models
 oci-pack verify models llama-3-8b        # one tag's graph, with referrers
-oci-pack verify models --fast            # skip re-hashing blobs over 1 MiB`,
+oci-pack verify models --fast            # skip re-hashing blobs over 1 MiB
+oci-pack verify models llama-3-8b --key cosign.pub            # and its signature (exit 3 if none verifies)
+oci-pack verify models --trust trust.json                     # every tag, each against the keys its rule names`,
 		minArgs: 1, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			fast := fs.Bool("fast", false, "check presence, type and size of large blobs without re-hashing them")
+			trust := trustFlags(fs)
 			return func(e *env, args []string) error {
+				policy, err := trust.policy()
+				if err != nil {
+					return err
+				}
 				var refs []layout.Ref
 				for _, a := range args[1:] {
 					r, err := refArg(args[0], a)
@@ -54,7 +61,10 @@ oci-pack verify models --fast            # skip re-hashing blobs over 1 MiB`,
 				if !e.json() {
 					fmt.Fprintf(e.stdout, "ok: %d blobs, %s re-hashed\n", rep.Blobs, humanBytes(rep.Bytes))
 				}
-				return nil
+				if policy == nil {
+					return nil
+				}
+				return verifySignatures(e, l, refs, policy)
 			}
 		},
 	})

@@ -8,6 +8,7 @@ import (
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/archive"
+	"github.com/oci-pack/oci-pack/layout/sign"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
 )
 
@@ -33,6 +34,7 @@ var integrityErrors = []error{
 	layout.ErrCorrupt, layout.ErrMissingBlob, strictjson.ErrInvalid, strictjson.ErrTooLarge,
 	compress.ErrTooLarge, errIntegrity,
 	archive.ErrInvalid, archive.ErrTruncated, archive.ErrChecksum, archive.ErrTooLarge,
+	sign.ErrUnsigned, sign.ErrBadSignature,
 }
 
 // errIntegrity lets commands mark other integrity failures.
@@ -52,7 +54,7 @@ func exitCode(err error) int {
 		return int(gotSignal.Load())
 	case errors.Is(err, errUsage), errors.Is(err, layout.ErrInvalidArgument), errors.Is(err, layout.ErrInvalidTag), errors.Is(err, layout.ErrNotManifest):
 		return exitUsage
-	case errors.Is(err, layout.ErrTagExists), errors.Is(err, layout.ErrLocked), errors.Is(err, errConflict):
+	case errors.Is(err, layout.ErrTagExists), errors.Is(err, layout.ErrLocked), errors.Is(err, errConflict), errors.Is(err, sign.ErrKeyExists):
 		return exitConflict
 	}
 	for _, e := range integrityErrors {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -26,6 +27,9 @@ type importer struct {
 	last  string            // the last entry's name, for messages
 	end   int64             // stream offset where the last entry's data ended
 	buf   []byte
+	watch *docWatch // ImportOptions.Documents (gate.go)
+	// indexDigest is the digest of the archive's index.json bytes.
+	indexDigest digest.Digest
 }
 
 // read consumes the whole stream: every entry, the end-of-archive marker
@@ -101,7 +105,7 @@ func (im *importer) entry(ctx context.Context, tr *tar.Reader, hdr *tar.Header, 
 		if err := layout.ValidateSchema(b, true); err != nil {
 			return fmt.Errorf("archive entry %q: %v: %w", hdr.Name, err, ErrInvalid)
 		}
-		im.index = idx
+		im.index, im.indexDigest = idx, digest.FromBytes(b)
 	case kindLayoutFile:
 		b, err := im.readJSON(tr, hdr, maxLayoutFile)
 		if err != nil {
@@ -128,12 +132,16 @@ func (im *importer) entry(ctx context.Context, tr *tar.Reader, hdr *tar.Header, 
 // blob stages one blob entry and commits it if its bytes match its name,
 // or skips it if the layout already holds it.
 func (im *importer) blob(ctx context.Context, tr *tar.Reader, hdr *tar.Header, e entry) error {
+	if err := im.watch.before(ctx, hdr); err != nil {
+		return err
+	}
 	desc := ocispec.Descriptor{Digest: e.digest, Size: hdr.Size}
 	held, err := im.l.Blobs().Has(ctx, desc)
 	if err != nil {
 		return fmt.Errorf("archive entry %q: %w", hdr.Name, err)
 	}
 	if held {
+		im.watch.arrived(desc)
 		im.s.limit += padded(hdr.Size) // read and dropped, never written
 		if _, err := io.CopyBuffer(io.Discard, tr, im.buf); err != nil {
 			return im.streamError(err, fmt.Sprintf("in entry %q", hdr.Name))
@@ -159,6 +167,7 @@ func (im *importer) blob(ctx context.Context, tr *tar.Reader, hdr *tar.Header, e
 	if _, err := w.Commit(ctx); err != nil {
 		return fmt.Errorf("archive entry %q: %w", hdr.Name, err)
 	}
+	im.watch.arrived(desc)
 	im.res.Imported++
 	im.res.ImportedBytes += hdr.Size
 	return nil

@@ -48,6 +48,7 @@ type ExportResult struct {
 	Missing       []digest.Digest // blobs left out by AllowMissing
 	TarBytes      int64           // bytes of the tar stream (before any compression)
 	Compression   compress.Algorithm
+	Index         digest.Digest // digest of the archive's index.json (what a signed transfer names)
 }
 
 // layoutFile is the oci-layout every export carries.
@@ -78,6 +79,7 @@ func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions)
 // writeTar writes the planned archive to w and counts it in res.
 func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer, prog layout.Progress, res *ExportResult) (err error) {
 	idx := mustMarshal(p.index)
+	res.Index = digest.FromBytes(idx)
 	cw := &countingWriter{w: w}
 	tr := prog.Start("export", p.tarSize(len(idx)))
 	cw.progress = tr
@@ -120,7 +122,7 @@ func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned,
 		return fmt.Errorf("export %s (%s): %w", b.desc.Digest, b.where, err)
 	}
 	defer rc.Close()
-	if err := tw.WriteHeader(header(tar.TypeReg, name, b.desc.Size)); err != nil {
+	if err := tw.WriteHeader(withMark(header(tar.TypeReg, name, b.desc.Size), b)); err != nil {
 		return fmt.Errorf("write archive entry %q: %w", name, err)
 	}
 	if _, err := io.CopyBuffer(tw, ctxReader{ctx, rc}, buf); err != nil {
@@ -179,6 +181,9 @@ func (p *exportPlan) tarSize(indexSize int) int64 {
 	n += int64(len(p.dirs())) * blockSize
 	for _, b := range p.blobs {
 		n += blockSize + padded(b.desc.Size)
+		if b.mark {
+			n += 2 * blockSize // the PAX header carrying the mark
+		}
 	}
 	return n
 }

@@ -101,6 +101,9 @@ func OpenArchives(files []string, notify func(string)) (*Archives, error) {
 // Import imports the archives into l as ImportAll does: each is read and
 // verified in turn, and all tags change together at the end.
 func (a *Archives) Import(ctx context.Context, l *layout.Layout, o ImportOptions) (*ImportResult, error) {
+	if err := a.checkTransfers(ctx, o); err != nil {
+		return nil, err
+	}
 	res, err := ImportAll(ctx, l, a.srcs, o)
 	if err != nil && len(a.sets) == 1 {
 		return nil, sidecarFirst(err, a.sets[0])

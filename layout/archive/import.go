@@ -32,6 +32,21 @@ type ImportOptions struct {
 	Verify func() error
 	// Notify, if not nil, receives informational notices.
 	Notify func(string)
+	// Documents, if not nil, is called once per archive that carries
+	// oci-pack's documents-complete mark (a signed export), before the
+	// first blob after the documents is staged, with the blobs the archive
+	// held up to there (its manifests, indexes and signature blobs, now
+	// stored in the layout). An error stops the import there: nothing
+	// more is staged and no tag changes. A gate checks signatures here.
+	Documents func(ctx context.Context, blobs []ocispec.Descriptor) error
+	// Admit, if not nil, is called with the index.json entries about to
+	// be merged (of every archive, after all were read and checked; every
+	// blob they reach is stored) before any tag changes. An error stops
+	// the import with index.json untouched.
+	Admit func(ctx context.Context, idx *ocispec.Index) error
+	// Transfer, if not nil, checks each volume set's sidecar before the
+	// set is read (Archives.Import; see TransferCheck).
+	Transfer TransferCheck
 }
 
 // ImportResult describes a finished import.
@@ -86,13 +101,17 @@ func readArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOpti
 	dec := &decoder{alg: alg, rc: rc}
 	defer dec.Close()
 	im := &importer{
-		l:    l,
-		s:    &tarStream{ctx: ctx, r: dec, limit: limit, budget: why, over: over},
-		res:  &ImportResult{Compression: alg},
-		seen: map[string]string{},
-		buf:  make([]byte, copyBufferSize),
+		l:     l,
+		s:     &tarStream{ctx: ctx, r: dec, limit: limit, budget: why, over: over},
+		res:   &ImportResult{Compression: alg},
+		seen:  map[string]string{},
+		buf:   make([]byte, copyBufferSize),
+		watch: &docWatch{fn: o.Documents},
 	}
 	if err := im.read(ctx); err != nil {
+		return nil, nil, err
+	}
+	if err := checkIndexDigest(src, im.indexDigest); err != nil {
 		return nil, nil, err
 	}
 	if src.Verify != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -20,6 +21,9 @@ type Source struct {
 	// Verify, if not nil, runs after the archive's last byte was read;
 	// the CLI checks a volume set's sidecar here.
 	Verify func() error
+	// Index, if set, is the digest the archive's index.json must have
+	// (a signed transfer names it).
+	Index digest.Digest
 }
 
 // ImportAll imports several archives into l (`oci-pack import a.tar
@@ -72,6 +76,11 @@ func ImportAll(ctx context.Context, l *layout.Layout, srcs []Source, o ImportOpt
 			case o.Conflict == layout.ConflictFail:
 				return nil, fmt.Errorf("tag %q is %s in %s but %s in %s: %w", name, merged.Manifests[prev.at].Digest, prev.src, d.Digest, src.Name, layout.ErrTagExists)
 			}
+		}
+	}
+	if o.Admit != nil {
+		if err := o.Admit(ctx, merged); err != nil {
+			return nil, err
 		}
 	}
 	if err := mergeIndex(ctx, l, merged, o.Conflict, total); err != nil {

@@ -26,6 +26,7 @@ type planned struct {
 	desc  ocispec.Descriptor
 	class int
 	where string // "layer 1 of v1", for messages
+	mark  bool   // the first blob after the documents (gate.go)
 }
 
 // exportPlan is everything an export writes, worked out before the first
@@ -64,6 +65,7 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 		roots = append(roots, layout.Node{Descriptor: d, Role: r.Name()})
 	}
 	var bad problems
+	signed := false
 	docs := map[digest.Digest]bool{}
 	err = l.Walk(ctx, roots, layout.WalkOptions{Referrers: len(o.Refs) > 0}, func(n *layout.Node) error {
 		d := n.Descriptor
@@ -74,6 +76,9 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 			p.index.Manifests = appendEntry(p.index.Manifests, ocispec.Descriptor{
 				MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, ArtifactType: d.ArtifactType,
 			})
+		}
+		if n.Doc != nil && layout.IsSignature(n.Doc) {
+			signed = true
 		}
 		if n.Doc != nil { // read and verified by Walk
 			if err := n.CheckSchema(); err != nil { // import would refuse the archive
@@ -104,7 +109,10 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 			return nil
 		}
 		class := classLayer
-		if n.Role == "config" {
+		switch {
+		case signatureBlob(n):
+			class = classDocument
+		case n.Role == "config":
 			class = classConfig
 		}
 		p.blobs = append(p.blobs, planned{desc: d, class: class, where: n.Path()})
@@ -130,6 +138,7 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 		}
 		return a.desc.Digest < b.desc.Digest
 	})
+	p.markDocumentsDone(signed)
 	if _, err := layout.ParseIndex(mustMarshal(p.index)); err != nil {
 		return nil, fmt.Errorf("export index.json: %w", err)
 	}

@@ -38,18 +38,31 @@ func formatSidecar(vols []Volume) []byte {
 // binary mode ("hex *name") and escaped lines are accepted; anything else
 // is an error naming the line.
 func readSidecar(path string) (map[string]digest.Digest, error) {
+	sums, _, err := readSidecarDigest(path)
+	return sums, err
+}
+
+// readSidecarDigest is readSidecar that also returns the digest of the
+// bytes it parsed (what a signed transfer names).
+func readSidecarDigest(path string) (map[string]digest.Digest, digest.Digest, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxSidecar+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, "", fmt.Errorf("read %s: %w", path, err)
 	}
 	if len(b) > maxSidecar {
-		return nil, fmt.Errorf("%s: larger than %d bytes: %w", path, maxSidecar, ErrChecksum)
+		return nil, "", fmt.Errorf("%s: larger than %d bytes: %w", path, maxSidecar, ErrChecksum)
 	}
+	sums, err := parseSidecar(path, b)
+	return sums, digest.FromBytes(b), err
+}
+
+// parseSidecar parses the sha256sum lines b (read from path).
+func parseSidecar(path string, b []byte) (map[string]digest.Digest, error) {
 	sums := map[string]digest.Digest{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {

@@ -29,11 +29,13 @@ type VolumeReader struct {
 	paths   []string
 	sidecar string                   // "" when there is none
 	sums    map[string]digest.Digest // base name → digest, from the sidecar
-	size    int64                    // total bytes, -1 if unknown
-	i       int                      // current volume
-	f       *os.File
-	h       *cas.AsyncHash
-	err     error // sticky
+	// sidecarDigest is the sha256 of the sidecar's bytes as parsed.
+	sidecarDigest digest.Digest
+	size          int64 // total bytes, -1 if unknown
+	i             int   // current volume
+	f             *os.File
+	h             *cas.AsyncHash
+	err           error // sticky
 }
 
 // OpenVolumes prepares to read an archive given as one file, as all its
@@ -206,7 +208,7 @@ func exists(path string) bool {
 // name that is not a volume of base is ErrChecksum.
 func (v *VolumeReader) loadSidecar(base string) error {
 	path := base + SidecarSuffix
-	sums, err := readSidecar(path)
+	sums, sd, err := readSidecarDigest(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -234,7 +236,7 @@ func (v *VolumeReader) loadSidecar(base string) error {
 		return fmt.Errorf("%w: %s lists %s, present but not given: give every volume in order, or %s alone (the others are found by name)",
 			layout.ErrInvalidArgument, path, strings.Join(present, ", "), volumePath(base, 0))
 	}
-	v.sidecar, v.sums = path, sums
+	v.sidecar, v.sums, v.sidecarDigest = path, sums, sd
 	return nil
 }
 
