@@ -30,6 +30,9 @@ type Writer struct {
 	h        hash.Hash
 	n        int64
 	done     bool
+	// resumable writers stage into a file the caller keeps across
+	// processes (ResumeWriter): Checkpoint and Suspend apply.
+	resumable bool
 }
 
 // Result is what Commit did.

@@ -17,8 +17,9 @@ type GCResult struct {
 	Staging []string // stale staging directories of dead processes
 }
 
-// GC deletes every blob not reachable from index.json, and the staging
-// directories of processes that are gone. It needs a layout opened
+// GC deletes every blob not reachable from index.json, the staging
+// directories of processes that are gone, and the state and partial blobs
+// interrupted transfers kept for resuming (ResumeDir). It needs a layout opened
 // Exclusive, so no other oci-pack process is reading or staging. If any
 // reachable manifest cannot be read, nothing is deleted: its children are
 // unknown. With dryRun nothing is deleted at all.
@@ -44,6 +45,11 @@ func (l *Layout) GC(ctx context.Context, dryRun bool) (*GCResult, error) {
 	}
 	sort.Slice(res.Blobs, func(i, j int) bool { return res.Blobs[i].Digest < res.Blobs[j].Digest })
 	if res.Staging, err = l.staleStaging(dryRun); err != nil {
+		return nil, err
+	}
+	resume, err := l.staleResume(dryRun)
+	res.Staging = append(res.Staging, resume...)
+	if err != nil {
 		return nil, err
 	}
 	if dryRun {

@@ -26,3 +26,9 @@ func (w *WritebackFile) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// WritebackFileAt is a WritebackFile for F whose next write lands at off
+// (a staging file resumed after off bytes).
+func WritebackFileAt(f *os.File, off int64) WritebackFile {
+	return WritebackFile{F: f, n: off, flushed: off}
+}
