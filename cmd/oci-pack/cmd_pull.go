@@ -1,0 +1,88 @@
+package main
+
+import (
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/registry"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:  "pull",
+		args:  "REGISTRY/REPO[:TAG|@DIGEST] LAYOUT[:TAG]",
+		short: "pull an artifact's graph (with its referrers) from a registry into a layout, resuming where an interrupted pull stopped",
+		long: `oci-pack pull registry.local/models/llama:3-8b offline           # tag 3-8b in offline
+oci-pack pull registry.local/models/llama@sha256:0123… offline:v1
+oci-pack pull localhost:5000/llama:v1 offline --plain-http --no-referrers`,
+		minArgs: 2, maxArgs: 2,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			noRef := fs.Bool("no-referrers", false, "do not pull artifacts that refer to it")
+			force := fs.Bool("force", false, "move the layout's tag if it already names another artifact")
+			var rf registryFlags
+			rf.apply(fs)
+			rf.applyResume(fs)
+			return func(e *env, args []string) error {
+				if !registry.IsReference(args[0]) {
+					return usagef("pull needs a registry reference REGISTRY/REPO[:TAG|@DIGEST], got %q (to copy between layouts use copy)", args[0])
+				}
+				src, err := rf.remote(args[0])
+				if err != nil {
+					return err
+				}
+				dst, err := layout.ParseRef(args[1])
+				if err != nil {
+					return usagef("%v", err)
+				}
+				if registry.IsReference(args[1]) {
+					return usagef("the destination of pull is a layout directory, got the registry reference %q", args[1])
+				}
+				if dst.Digest != "" {
+					return usagef("the destination takes a tag, not a digest: %q", args[1])
+				}
+				if dst.Tag == "" {
+					dst.Tag = pullTag(src.Ref)
+				}
+				if dst.Tag != "" {
+					if err := layout.CheckUserTag(dst.Tag); err != nil {
+						return err
+					}
+				}
+				return runPull(e, &rf, src, dst, !*noRef, *force)
+			}
+		},
+	})
+}
+
+// pullTag is the layout tag a pull gives by default: the registry tag
+// ("latest" when none was given); a pull by digest is listed untagged.
+func pullTag(r registry.Reference) string {
+	if _, err := r.Digest(); err == nil {
+		return ""
+	}
+	if r.Reference == "" {
+		return "latest"
+	}
+	return r.Reference
+}
+
+func runPull(e *env, rf *registryFlags, src *registry.Remote, dst layout.Ref, referrers, force bool) error {
+	l, err := e.open(dst.Layout, layout.ReadWrite, true)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	o, wait := e.transferOptions(rf, referrers)
+	o.Tag = dst.Tag
+	if force {
+		o.Conflict = layout.ConflictOverwrite
+	}
+	res, err := registry.Pull(e.ctx, src, l, o)
+	wait()
+	if err != nil {
+		return err
+	}
+	if ch := res.Tag; ch.Old != "" && ch.Old != ch.New {
+		e.infof("moved tag %s from %s", dst.Tag, ch.Old)
+	}
+	return e.reportTransfer("pulled", "into "+dst.String(), res)
+}
