@@ -51,4 +51,3 @@ func ParseReference(s string) (Reference, error) {
 	}
 	return r, nil
 }
-
