@@ -47,14 +47,12 @@ func (l *Layout) ReadState(name string, max int64) ([]byte, error) {
 
 // WriteState replaces the state file name under ResumeDir with b
 // atomically: a temp file in the same directory, fsynced, renamed over
-// the name (a link planted there is replaced, not followed). It needs a
-// layout opened for writing.
+// the name (a link planted there is replaced, not followed). A layout
+// opened ReadOnly may keep state too (a push reads blobs but records its
+// upload sessions); on a read-only medium the write fails.
 func (l *Layout) WriteState(name string, b []byte) error {
 	if err := checkStateName(name); err != nil {
 		return err
-	}
-	if l.staging == "" {
-		return ErrReadOnly
 	}
 	if err := l.root.MkdirAll(ResumeDir, 0o755); err != nil {
 		return fmt.Errorf("%s: create %s: %w", l.dir, ResumeDir, err)
