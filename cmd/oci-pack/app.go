@@ -173,6 +173,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if errors.Is(err, pack.ErrArtifactTypeRequired) {
 			hint = "; give --artifact-type TYPE (or --config FILE, or a --preset)"
 		}
+		if h := registryHint(err); h != "" {
+			hint = h
+		}
 		if gotSignal.Load() != 0 {
 			hint = fmt.Sprintf(" (interrupted by %s)", signalName(gotSignal.Load()))
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/registry"
 	"github.com/spf13/pflag"
 )
 
@@ -11,15 +12,23 @@ func init() {
 	register(&command{
 		name:  "copy",
 		args:  "SRC:REF DST[:TAG]",
-		short: "copy an artifact's graph (with its referrers) between layouts, skipping blobs DST already has",
+		short: "copy an artifact's graph (with its referrers) between layouts and registries, skipping blobs DST already has",
 		long: `oci-pack copy models:llama-3-8b offline            # tag llama-3-8b in offline
 oci-pack copy models@sha256:0123… offline:v1
-oci-pack copy models:v1 offline:v1 --no-referrers`,
+oci-pack copy models:v1 offline:v1 --no-referrers
+oci-pack copy offline:v1 registry.local/models/llama:v1     # push
+oci-pack copy registry.local/models/llama:v1 offline        # pull
+oci-pack copy registry.local/a/llama:v1 registry.local/b/llama:v1`,
 		minArgs: 2, maxArgs: 2,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			noRef := fs.Bool("no-referrers", false, "do not copy artifacts that refer to it")
 			force := fs.Bool("force", false, "move the destination tag if it already names another artifact")
+			var rf registryFlags
+			rf.apply(fs)
 			return func(e *env, args []string) error {
+				if registry.IsReference(args[0]) || registry.IsReference(args[1]) {
+					return runRemoteCopy(e, &rf, args[0], args[1], !*noRef, *force)
+				}
 				src, err := layout.ParseRef(args[0])
 				if err != nil {
 					return usagef("%v", err)

@@ -65,7 +65,13 @@ func pullTag(r registry.Reference) string {
 	return r.Reference
 }
 
+// runPull resolves src before it opens (and perhaps creates) the layout:
+// an unreachable registry or a missing tag leaves no trace.
 func runPull(e *env, rf *registryFlags, src *registry.Remote, dst layout.Ref, referrers, force bool) error {
+	root, err := src.Resolve(e.ctx)
+	if err != nil {
+		return err
+	}
 	l, err := e.open(dst.Layout, layout.ReadWrite, true)
 	if err != nil {
 		return err
@@ -76,7 +82,7 @@ func runPull(e *env, rf *registryFlags, src *registry.Remote, dst layout.Ref, re
 	if force {
 		o.Conflict = layout.ConflictOverwrite
 	}
-	res, err := registry.Pull(e.ctx, src, l, o)
+	res, err := registry.Pull(e.ctx, src, root, l, o)
 	wait()
 	if err != nil {
 		return err

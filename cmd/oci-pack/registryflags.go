@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/oci-pack/oci-pack/layout/registry"
 	"github.com/spf13/pflag"
@@ -85,4 +87,18 @@ func userAgent() string {
 		return "oci-pack"
 	}
 	return "oci-pack/" + version
+}
+
+// registryHint is the hint, naming flags and commands, for an error
+// talking to a registry ("" if none applies).
+func registryHint(err error) string {
+	switch {
+	case errors.Is(err, registry.ErrUnauthorized):
+		return "; log in with 'oci-pack login HOST --username USER --password-stdin' (credentials are read from the Docker config)"
+	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		return "; add --plain-http for a registry that speaks plain HTTP"
+	case strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:"):
+		return "; give the registry's CA certificate with --ca-file"
+	}
+	return ""
 }

@@ -13,8 +13,8 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Pull copies the graph src.Ref names (a tag, "latest" when none, or a
-// digest) from the registry into l: manifests and indexes first, each
+// Pull copies root (what src.Resolve returned) and its graph from the
+// registry into l: manifests and indexes first, each
 // read within the JSON budget, checked against its digest and stored
 // through the layout's document door; then every blob the layout lacks,
 // in parallel, verified by cas before it is committed and resumed from a
@@ -24,11 +24,7 @@ import (
 // every blob is stored does one index update record the referrers and
 // tag the root (Options.Tag, under Options.Conflict) or list it untagged;
 // an interrupted or failed pull leaves index.json as it was.
-func Pull(ctx context.Context, src *Remote, l *layout.Layout, o Options) (*Result, error) {
-	root, err := src.resolve(ctx)
-	if err != nil {
-		return nil, err
-	}
+func Pull(ctx context.Context, src *Remote, root ocispec.Descriptor, l *layout.Layout, o Options) (*Result, error) {
 	if o.Tag != "" {
 		if err := l.CheckTagFree(ctx, o.Tag, root, o.Conflict); err != nil {
 			return nil, err
@@ -47,7 +43,7 @@ func Pull(ctx context.Context, src *Remote, l *layout.Layout, o Options) (*Resul
 	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
-	err = l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
+	err := l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
 		if err := e.AddReferrers(p.res.Referrers...); err != nil {
 			return err
 		}
@@ -64,8 +60,10 @@ func Pull(ctx context.Context, src *Remote, l *layout.Layout, o Options) (*Resul
 	return p.res, nil
 }
 
-// resolve finds the descriptor of the manifest or index src names.
-func (r *Remote) resolve(ctx context.Context) (ocispec.Descriptor, error) {
+// Resolve finds the descriptor of the manifest or index r names: its tag
+// ("latest" when none was given) or its digest, which the registry's
+// answer must match.
+func (r *Remote) Resolve(ctx context.Context) (ocispec.Descriptor, error) {
 	ref := r.Ref.Reference
 	if ref == "" {
 		ref = "latest"

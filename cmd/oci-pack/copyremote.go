@@ -1,0 +1,87 @@
+package main
+
+import (
+	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/registry"
+)
+
+// runRemoteCopy is copy with a registry reference on either side: a pull,
+// a push, or a registry-to-registry copy (oras-go's, with referrers).
+func runRemoteCopy(e *env, rf *registryFlags, from, to string, referrers, force bool) error {
+	switch {
+	case !registry.IsReference(from):
+		src, err := layout.ParseRef(from)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if src.Tag == "" && src.Digest == "" {
+			return usagef("copy needs SRC:TAG or SRC@DIGEST, got %q", from)
+		}
+		dst, err := rf.remote(to)
+		if err != nil {
+			return err
+		}
+		tag := dst.Ref.Reference
+		if _, err := dst.Ref.Digest(); err == nil {
+			return usagef("the destination takes a tag, not a digest: %q", to)
+		}
+		l, err := e.open(src.Layout, layout.ReadOnly, false)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		roots, err := pushRoots(e, l, src, tag)
+		if err != nil {
+			return err
+		}
+		o, wait := e.transferOptions(rf, referrers)
+		res, err := registry.Push(e.ctx, l, roots[0].desc, dst, roots[0].tag, o)
+		wait()
+		if err != nil {
+			return err
+		}
+		return e.reportTransfer("pushed", "to "+to, res)
+	case !registry.IsReference(to):
+		src, err := rf.remote(from)
+		if err != nil {
+			return err
+		}
+		dst, err := layout.ParseRef(to)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if dst.Digest != "" {
+			return usagef("the destination takes a tag, not a digest: %q", to)
+		}
+		if dst.Tag == "" {
+			dst.Tag = pullTag(src.Ref)
+		}
+		return runPull(e, rf, src, dst, referrers, force)
+	}
+	src, err := rf.remote(from)
+	if err != nil {
+		return err
+	}
+	dst, err := rf.remote(to)
+	if err != nil {
+		return err
+	}
+	if _, err := dst.Ref.Digest(); err == nil {
+		return usagef("the destination takes a tag, not a digest: %q", to)
+	}
+	tag := dst.Ref.Reference
+	if tag == "" {
+		tag = pullTag(src.Ref)
+	}
+	root, err := src.Resolve(e.ctx)
+	if err != nil {
+		return err
+	}
+	o, wait := e.transferOptions(rf, referrers)
+	res, err := registry.Copy(e.ctx, src, root, dst, tag, o)
+	wait()
+	if err != nil {
+		return err
+	}
+	return e.reportTransfer("copied", "to "+dst.Ref.Registry+"/"+dst.Ref.Repository+":"+tag, res)
+}
