@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"oras.land/oras-go/v2/errdef"
+	"oras.land/oras-go/v2/registry/remote/auth"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 )
 
@@ -35,6 +37,8 @@ func classify(err error) error {
 	switch {
 	case errors.As(err, &er) && (er.StatusCode == http.StatusUnauthorized || er.StatusCode == http.StatusForbidden):
 		return fmt.Errorf("%w: %w", ErrUnauthorized, err)
+	case errors.Is(err, auth.ErrBasicCredentialNotFound), strings.Contains(err.Error(), "missing username or password"):
+		return fmt.Errorf("%w: the registry answered 401 (credentials required) and none are configured for it: %w", ErrUnauthorized, err)
 	case errors.As(err, &er) && er.StatusCode == http.StatusNotFound, errors.Is(err, errdef.ErrNotFound):
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
 	}
