@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/oci-pack/oci-pack/layout/serve"
+	"github.com/spf13/pflag"
+)
+
+func init() {
+	register(&command{
+		name:  "serve",
+		args:  "LAYOUT|NAME=LAYOUT...",
+		short: "serve layouts in place as a read-only OCI registry (pull, Range, tags, referrers API)",
+		long: `oci-pack serve offline                                   # http://127.0.0.1:5000, repository "offline"
+oci-pack serve offline --name models/llama
+oci-pack serve models/llama=/srv/llama models/mistral=/srv/mistral
+oci-pack serve offline --addr 0.0.0.0:5443 --tls-cert crt.pem --tls-key key.pem --htpasswd users.htpasswd`,
+		minArgs: 1, maxArgs: -1,
+		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			name := fs.String("name", "", "repository name of the one layout served (default: the directory's name)")
+			addr := fs.String("addr", "127.0.0.1:5000", "address to listen on (loopback unless you give another)")
+			cert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (and --tls-key)")
+			key := fs.String("tls-key", "", "PEM private key of --tls-cert")
+			htpasswd := fs.String("htpasswd", "", "require basic authentication against this htpasswd file (bcrypt entries: htpasswd -B)")
+			maxConns := fs.Int("max-requests", 64, "requests served at once; more wait, then get 503")
+			return func(e *env, args []string) error {
+				repos, err := serveRepos(args, *name)
+				if err != nil {
+					return err
+				}
+				if (*cert == "") != (*key == "") {
+					return usagef("--tls-cert and --tls-key go together")
+				}
+				o := serve.Options{LockTimeout: e.lockTimeout(), MaxInFlight: *maxConns, Log: func(s string) { e.warnf("%s", s) }}
+				if *htpasswd != "" {
+					if o.Auth, err = serve.LoadHtpasswd(*htpasswd); err != nil {
+						return err
+					}
+				}
+				srv, err := serve.New(repos, o)
+				if err != nil {
+					return err
+				}
+				ln, err := net.Listen("tcp", *addr)
+				if err != nil {
+					return fmt.Errorf("listen on %s: %w", *addr, err)
+				}
+				return runServe(e, srv, ln, repos, *cert, *key, *htpasswd != "")
+			}
+		},
+	})
+}
+
+// serveRepos turns the arguments into repositories: NAME=LAYOUT, or a
+// layout named by --name (one layout only) or by its directory's name.
+func serveRepos(args []string, name string) ([]serve.Repo, error) {
+	if name != "" && len(args) > 1 {
+		return nil, usagef("--name names one layout; give several as NAME=LAYOUT")
+	}
+	var out []serve.Repo
+	for _, a := range args {
+		n, dir, ok := strings.Cut(a, "=")
+		if !ok {
+			dir, n = a, name
+			if n == "" {
+				abs, err := filepath.Abs(a)
+				if err != nil {
+					return nil, err
+				}
+				n = strings.ToLower(filepath.Base(abs))
+			}
+		}
+		out = append(out, serve.Repo{Name: n, Dir: dir})
+	}
+	return out, nil
+}
+
+func runServe(e *env, h http.Handler, ln net.Listener, repos []serve.Repo, cert, key string, auth bool) error {
+	hs := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	scheme := "http"
+	if cert != "" {
+		scheme = "https"
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() && (cert == "" || !auth) {
+		e.warnf("serving on %s without TLS and authentication (--tls-cert, --htpasswd): anyone who can reach it can read every layout served", ln.Addr())
+	}
+	names := make([]string, len(repos))
+	for i, r := range repos {
+		names[i] = r.Name + " (" + r.Dir + ")"
+	}
+	e.infof("serving %s://%s/v2/ read-only: %s", scheme, ln.Addr(), strings.Join(names, ", "))
+	if _, err := fmt.Fprintln(e.stdout, ln.Addr().String()); err != nil {
+		ln.Close()
+		return err
+	}
+	done := make(chan error, 1)
+	go func() {
+		if cert != "" {
+			done <- hs.ServeTLS(ln, cert, key)
+		} else {
+			done <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-e.ctx.Done():
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hs.Shutdown(ctx)
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}
+}
