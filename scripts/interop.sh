@@ -165,6 +165,7 @@ for row in "${FROM_ROWS[@]}"; do
 done
 
 [[ -z "$ADDR" ]] || { source "$ROOT/scripts/interop/sign.sh" && run_sign; } # signatures: scripts/interop/sign.sh
+[[ -z "$ADDR" ]] || { source "$ROOT/scripts/interop/registry.sh" && run_registry_interop; } # push, pull, serve: scripts/interop/registry.sh
 
 # ---------------------------------------------------------------- result
 print_matrix

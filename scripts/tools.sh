@@ -8,7 +8,7 @@
 #   scripts/tools.sh --help
 #
 # Contract:
-#   * Go tools (oras crane regctl umoci registry helm cosign cosign2, optional
+#   * Go tools (oras crane regctl umoci registry helm cosign cosign2 conformance, optional
 #     modctl) are built from a pinned tools module (go.mod/go.sum/tools.go):
 #     scripts/tools, or for cosign (v3) scripts/tools/cosign and for cosign2
 #     (cosign v2, installed as `cosign2`) scripts/tools/cosign2, with
@@ -32,7 +32,7 @@
 #     (/usr/bin/time for "time").
 #   * Concurrent runs are serialised with flock on $OCI_PACK_TOOLS/.lock.
 #   * Default tools: skopeo oras crane regctl umoci registry helm cosign cosign2
-#     strace zstd pigz time python3. modctl is built only when named explicitly.
+#     conformance strace zstd pigz time python3. modctl is built only when named explicitly.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -40,8 +40,8 @@ TOOLS_MOD="$SCRIPT_DIR/tools"
 CACHE_DIR="${OCI_PACK_TOOLS:-$HOME/.cache/oci-pack-tools}"
 BIN="$CACHE_DIR/bin"
 
-DEFAULT_TOOLS=(skopeo oras crane regctl umoci registry helm cosign cosign2 strace zstd pigz time python3)
-GO_TOOLS=(oras crane regctl umoci registry helm cosign cosign2 modctl)
+DEFAULT_TOOLS=(skopeo oras crane regctl umoci registry helm cosign cosign2 conformance strace zstd pigz time python3)
+GO_TOOLS=(oras crane regctl umoci registry helm cosign cosign2 modctl conformance)
 APT_TOOLS=(skopeo strace zstd pigz time python3)
 
 log() { printf 'tools.sh: %s\n' "$*" >&2; }
@@ -58,6 +58,7 @@ go_module() {
 	modctl) echo github.com/modelpack/modctl ;;
 	cosign) echo github.com/sigstore/cosign/v3 ;;
 	cosign2) echo github.com/sigstore/cosign/v2 ;;
+	conformance) echo github.com/opencontainers/distribution-spec/conformance ;;
 	*) return 1 ;;
 	esac
 }
@@ -84,6 +85,7 @@ go_package() {
 	modctl) echo github.com/modelpack/modctl ;;
 	cosign) echo github.com/sigstore/cosign/v3/cmd/cosign ;;
 	cosign2) echo github.com/sigstore/cosign/v2/cmd/cosign ;;
+	conformance) echo github.com/opencontainers/distribution-spec/conformance ;;
 	*) return 1 ;;
 	esac
 }
@@ -308,8 +310,10 @@ if ((${#go_todo[@]})); then
 			v="$(pinned_version "$m" "$mod")"
 			log "go: building $t from $m@$v"
 			start=$SECONDS
-			if (cd "$mod" && "$gobin" build -trimpath -ldflags "-s -w $(go_ldflags "$t" "$v")" \
-				-o "$work/$t" "$(go_package "$t")") >"$work/$t.log" 2>&1; then
+			# The distribution-spec conformance suite is a test binary (go test -c).
+			gocmd=(build -trimpath -ldflags "-s -w $(go_ldflags "$t" "$v")")
+			[[ "$t" != conformance ]] || gocmd=(test -c -trimpath)
+			if (cd "$mod" && "$gobin" "${gocmd[@]}" -o "$work/$t" "$(go_package "$t")") >"$work/$t.log" 2>&1; then
 				mv -f "$work/$t" "$BIN/$t"
 				printf '%s@%s\n' "$m" "$v" >"$BIN/.$t.version"
 				log "go: built $t in $((SECONDS - start))s"

@@ -20,6 +20,7 @@ import (
 	_ "github.com/distribution/distribution/v3/cmd/registry"
 	_ "github.com/google/go-containerregistry/cmd/crane"
 	_ "github.com/modelpack/modctl"
+	_ "github.com/opencontainers/distribution-spec/conformance"
 	_ "github.com/opencontainers/umoci/cmd/umoci"
 	_ "github.com/regclient/regclient/cmd/regctl"
 	_ "helm.sh/helm/v3/cmd/helm"
