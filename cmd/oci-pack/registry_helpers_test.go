@@ -34,6 +34,14 @@ func needTool(t *testing.T, name string) string {
 // (scripts/registry.sh) and returns its address.
 func startRegistry(t *testing.T) string {
 	t.Helper()
+	addr, _ := startRegistryIn(t)
+	return addr
+}
+
+// startRegistryIn is startRegistry that also returns the registry's
+// directory (its storage is under data/).
+func startRegistryIn(t *testing.T) (string, string) {
+	t.Helper()
 	needTool(t, "registry")
 	dir := t.TempDir()
 	script, _ := filepath.Abs("../../scripts/registry.sh")
@@ -42,7 +50,7 @@ func startRegistry(t *testing.T) string {
 		t.Fatalf("start registry: %v", err)
 	}
 	t.Cleanup(func() { exec.Command(script, "stop", dir).Run() })
-	return strings.TrimSpace(string(out))
+	return strings.TrimSpace(string(out)), dir
 }
 
 // regEnv keeps the binary away from the user's Docker credentials.

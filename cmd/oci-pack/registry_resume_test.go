@@ -127,3 +127,37 @@ func firstLine(s, containing string) string {
 	}
 	return ""
 }
+
+// TestPushStartsOverWhenRegistryForgot: when the registry no longer has
+// the upload session an interrupted push recorded, the re-run says so,
+// starts that blob over and still ends with the right digest.
+func TestPushStartsOverWhenRegistryForgot(t *testing.T) {
+	reg, regDir := startRegistryIn(t)
+	rec := startRecorder(t, reg)
+	const size = 64 << 20
+	dir := t.TempDir()
+	file := filepath.Join(dir, "w.bin")
+	writeRandom(t, file, size, 7)
+	src := filepath.Join(dir, "src")
+	digest := strings.TrimSpace(regMust(t, "pack", src+":v1", file, "--artifact-type", "application/vnd.test.model", "-q").stdout)
+	ref := rec.Addr + "/forgot/model:v1"
+	killHalfway(t, &rec.up, size, "push", src+":v1", ref, "--plain-http", "--chunk-size", "1MiB")
+	uploads, _ := filepath.Glob(filepath.Join(regDir, "data", "docker", "registry", "v2", "repositories", "forgot", "model", "_uploads", "*"))
+	if len(uploads) == 0 {
+		t.Fatal("the registry holds no upload session to forget")
+	}
+	for _, u := range uploads {
+		os.RemoveAll(u)
+	}
+	rec.reset()
+	r := regMust(t, "push", src+":v1", ref, "--plain-http", "--chunk-size", "1MiB")
+	if !strings.Contains(r.stderr, "no longer has the upload session") || strings.Contains(r.stderr, "resumed at") {
+		t.Errorf("the re-run did not say it started over:\n%s", r.stderr)
+	}
+	if got := rec.up.Load(); got < size {
+		t.Errorf("the re-run sent %d bytes of a %d-byte blob the registry had forgotten", got, size)
+	}
+	if got := manifestDigest(t, reg, "forgot/model", "v1"); got != digest {
+		t.Errorf("registry has %s for v1, pushed %s", got, digest)
+	}
+}
