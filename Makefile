@@ -6,7 +6,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 export OCI_PACK_BIN := $(BIN)
 
-.PHONY: help build test unit race vet cross release demo bench fuzz clean interop
+.PHONY: help build test unit race vet cross release demo bench fuzz clean interop tools
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -18,7 +18,10 @@ vet: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 
-unit: build ## Go tests (unit, conformance, CLI end-to-end)
+tools: ## install the interop tools the tests drive (scripts/tools.sh; idempotent)
+	scripts/tools.sh >/dev/null
+
+unit: build tools ## Go tests (unit, conformance, CLI end-to-end; some drive the tools: a registry, skopeo)
 	$(GO) test -count=1 ./...
 
 race: ## cas and layout tests under the race detector (64 concurrent ingests, concurrent tagging)
