@@ -19,6 +19,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2/registry/remote/auth"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 )
 
 // DefaultChunkSize is what one PATCH of an upload carries. An upload cut
@@ -180,6 +181,10 @@ func (u *uploader) send(ctx context.Context, f *os.File, desc ocispec.Descriptor
 	for s.off < desc.Size {
 		n := min(u.chunk, desc.Size-s.off)
 		if err := u.patch(ctx, f, s, n); err != nil {
+			if s.off == 0 && refusesChunks(err) {
+				u.note("%s: the registry refuses chunked uploads (%v); sending it whole, which cannot resume", short(desc.Digest), err)
+				return u.finish(ctx, desc, s, f)
+			}
 			return err
 		}
 		add(n)
@@ -188,7 +193,7 @@ func (u *uploader) send(ctx context.Context, f *os.File, desc ocispec.Descriptor
 	if got := digest.NewDigest(digest.SHA256, s.h); got != desc.Digest {
 		return fmt.Errorf("the layout's copy of %s hashes to %s: %w", desc.Digest, got, cas.ErrDigestMismatch)
 	}
-	return u.finish(ctx, desc, s)
+	return u.finish(ctx, desc, s, nil)
 }
 
 // patch sends the n bytes at s.off and moves s to where the registry says
@@ -227,10 +232,12 @@ func (u *uploader) patch(ctx context.Context, f *os.File, s *session, n int64) e
 	return s.catchUp(f, held)
 }
 
-// finish completes the upload: PUT on the session URL with ?digest=. A
-// registry that finds another digest (bytes from an earlier, different
-// session) gets errRegistryDigest, and the upload starts over once.
-func (u *uploader) finish(ctx context.Context, desc ocispec.Descriptor, s *session) error {
+// finish completes the upload: PUT on the session URL with ?digest=,
+// carrying the whole blob from whole when it is not nil (a registry
+// without chunked uploads). A registry that finds another digest (bytes
+// from an earlier, different session) gets errRegistryDigest, and the
+// upload starts over once.
+func (u *uploader) finish(ctx context.Context, desc ocispec.Descriptor, s *session, whole *os.File) error {
 	lu, err := url.Parse(s.loc)
 	if err != nil {
 		return err
@@ -238,9 +245,17 @@ func (u *uploader) finish(ctx context.Context, desc ocispec.Descriptor, s *sessi
 	q := lu.Query()
 	q.Set("digest", desc.Digest.String())
 	lu.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, lu.String(), nil)
+	var body io.Reader
+	if whole != nil {
+		body = io.NewSectionReader(whole, 0, desc.Size)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, lu.String(), body)
 	if err != nil {
 		return err
+	}
+	if whole != nil {
+		req.ContentLength = desc.Size
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(io.NewSectionReader(whole, 0, desc.Size)), nil }
 	}
 	req.Header.Set("Content-Type", "application/octet-stream")
 	resp, err := u.dst.Client.Do(req)
@@ -341,6 +356,16 @@ func (s *session) catchUp(f *os.File, off int64) error {
 		return fmt.Errorf("read the layout's blob: %w", err)
 	}
 	return nil
+}
+
+// refusesChunks reports whether a PATCH failed because the registry does
+// not take chunked uploads at all (405, 501, or 400 on the first chunk).
+func refusesChunks(err error) bool {
+	var er *errcode.ErrorResponse
+	if !errors.As(err, &er) {
+		return false
+	}
+	return er.StatusCode == http.StatusMethodNotAllowed || er.StatusCode == http.StatusNotImplemented || er.StatusCode == http.StatusBadRequest
 }
 
 var (
