@@ -144,8 +144,10 @@ run_registry_interop() {
 		cell "$dir" "$art" serve-op
 		check "oci-pack pull from oci-pack serve" chk_op_pull "$art" "$SADDR/src:$art" "$W/served/op-$art" "$want"
 	done
-	cell "$dir" raw conformance
-	if need conformance; then
+	if [[ "${CELL_STATUS[oci-pack→tools|raw|pack]:-}" == PASS ]]; then
+		cell "$dir" raw conformance
+	fi
+	if [[ "$CUR" == "$dir|raw|conformance" ]] && need conformance; then
 		check "distribution-spec conformance, pull workflow" chk_conformance "$(py layout-digest "$SRC" raw)"
 	fi
 	kill "$spid" 2>/dev/null || true
