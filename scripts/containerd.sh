@@ -28,8 +28,9 @@
 #       CONTAINERD_ADDRESS=DIR/containerd.sock
 #       CONTAINERD_NAMESPACE=oci-pack-test
 #       CONTAINERD_SNAPSHOTTER=native
-#     (ctr reads all three), and DIR/ctr, a wrapper that runs ctr with them
-#     (through sudo when not root): `DIR/ctr image pull --plain-http REF`.
+#     (ctr reads all three; export them, or use the wrapper), and DIR/ctr,
+#     a wrapper that runs ctr with them (through sudo when not root):
+#     `DIR/ctr image pull --plain-http REF`.
 #     If DIR already has a running containerd, start just prints the address.
 #   * stop unmounts every mount point below DIR (e.g. left by `ctr image mount`),
 #     sends TERM to the recorded PID (KILL after 10 s), waits until it is gone,
@@ -150,7 +151,7 @@ EOF
 	cat >"$d/ctr" <<EOF
 #!/bin/sh
 # ctr against the private containerd in $d
-exec ${sudo}ctr --address '$d/containerd.sock' --namespace '$NAMESPACE' "\$@"
+exec ${sudo}env CONTAINERD_SNAPSHOTTER=native ctr --address '$d/containerd.sock' --namespace '$NAMESPACE' "\$@"
 EOF
 	chmod 0755 "$d/ctr"
 }
