@@ -2,6 +2,7 @@ package modelcar
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -14,9 +15,9 @@ import (
 // File is one file of the form: its layer, its title, and the digest of
 // its bytes (the raw layer it mirrors).
 type File struct {
-	Layer  ocispec.Descriptor
-	Title  string
-	Digest digest.Digest
+	Layer  ocispec.Descriptor `json:"layer"`
+	Title  string             `json:"title"`
+	Digest digest.Digest      `json:"digest"`
 }
 
 // View is the image-volume form as Read finds it.
@@ -106,4 +107,45 @@ func Read(ctx context.Context, l *layout.Layout, desc ocispec.Descriptor) (*View
 
 func sameDigests(a, b []ocispec.Descriptor) bool {
 	return slices.EqualFunc(a, b, func(x, y ocispec.Descriptor) bool { return x.Digest == y.Digest && x.Size == y.Size })
+}
+
+// Mirror is a file layer with the raw layer it mirrors.
+type Mirror struct {
+	File
+	// RawStored: the layout holds the raw blob (Digest).
+	RawStored bool `json:"rawStored"`
+	// SubjectLayer is the index of the raw layer among the subject
+	// manifest's layers (the ModelPack twin), -1 when it is not there.
+	SubjectLayer int `json:"subjectLayer"`
+}
+
+// Mirrors says, for each file layer, whether the layout holds its raw twin
+// and where the subject (the ModelPack manifest beside the image) lists it.
+func (v *View) Mirrors(ctx context.Context, l *layout.Layout) ([]Mirror, error) {
+	inSubject := map[digest.Digest]int{}
+	if v.Subject != nil && layout.IsManifest(v.Subject.MediaType) {
+		if doc, err := l.ReadDocument(ctx, *v.Subject); err == nil {
+			for i, ld := range doc.Layers {
+				if _, dup := inSubject[ld.Digest]; !dup {
+					inSubject[ld.Digest] = i
+				}
+			}
+		}
+	}
+	out := make([]Mirror, 0, len(v.Files))
+	for _, f := range v.Files {
+		m := Mirror{File: f, SubjectLayer: -1}
+		if i, ok := inSubject[f.Digest]; ok {
+			m.SubjectLayer = i
+		}
+		_, err := l.Blobs().Stat(ctx, f.Digest)
+		switch {
+		case err == nil:
+			m.RawStored = true
+		case !errors.Is(err, cas.ErrNotFound) && !errors.Is(err, cas.ErrNotRegular):
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
