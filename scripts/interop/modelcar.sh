@@ -212,10 +212,11 @@ mc_push() {
 mc_containerd() {
 	local rc=0 prev
 	MC_CTRD="$W/ctrd"
-	# Stop it however the run ends (the suite's own EXIT trap runs after).
+	# Stop it however the run ends; the suite's own EXIT trap runs after,
+	# seeing the exit status (set +e: errexit would end the handler there).
 	prev="$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT\$/\\1/")"
 	# shellcheck disable=SC2064 # expand prev now
-	trap "mc_rc=\$?; mc_stop_containerd; (exit \$mc_rc); $prev" EXIT
+	trap "mc_rc=\$?; mc_stop_containerd; set +e; (exit \$mc_rc); $prev" EXIT
 	"$ROOT/scripts/containerd.sh" start "$MC_CTRD" >"$LOG_DIR/containerd-start.log" 2>&1 || rc=$?
 	if ((rc == 75)); then
 		MC_CTRD=""
