@@ -32,8 +32,8 @@ func goldenModel(t *testing.T) string {
 // stdout line; --image-volume beside --preset modelpack prints the
 // ModelPack digest and tags TAG-image; inspect names the platforms and the
 // raw layer each tar layer mirrors; extract of either form gives the same
-// files; export carries the tar layers as recipes, and import rebuilds
-// them, verify passing.
+// files; du says the layout keeps both forms; export carries the tar
+// layers as recipes, and import rebuilds them, verify passing.
 func TestModelcarCLI(t *testing.T) {
 	b, err := os.ReadFile("../../testdata/golden/modelcar.json")
 	if err != nil {
@@ -68,6 +68,9 @@ func TestModelcarCLI(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("inspect L:m-image lacks %q:\n%s", want, out)
 		}
+	}
+	if du := must(t, work, "du", "L").stdout; !strings.Contains(du, "image-volume form: 10 tar layer(s)") {
+		t.Errorf("du L does not say the layout keeps both forms:\n%s", du)
 	}
 	must(t, work, "extract", "L:m-image", "-o", "img")
 	must(t, work, "extract", "L:m", "-o", "raw")
