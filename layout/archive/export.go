@@ -101,7 +101,7 @@ func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer,
 	}
 	buf := make([]byte, copyBufferSize)
 	for _, b := range p.blobs {
-		err := writeBlob(ctx, l, tw, b, buf, p.twins.tee(b.desc.Digest))
+		err := writeBlob(ctx, l, tw, b, buf, p.twins.tee(ctx, l, b.desc.Digest))
 		p.twins.finish(b.desc.Digest, err == nil)
 		if err != nil {
 			return err
@@ -109,9 +109,10 @@ func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer,
 		res.Blobs++
 		res.BlobBytes += b.desc.Size
 	}
-	if err := p.twins.write(ctx, l, tw, buf, res); err != nil {
+	if err := p.twins.write(ctx, l, p, tw, buf, res); err != nil {
 		return err
 	}
+	idx = mustMarshal(p.index) // now listing the recipe documents, if any
 	if err := writeFile(tw, layout.IndexFile, idx); err != nil {
 		return err
 	}

@@ -26,40 +26,64 @@ func (im *importer) rebuildTwins(ctx context.Context, o ImportOptions) (err erro
 	if err != nil {
 		return fmt.Errorf("%v: %w", err, ErrInvalid)
 	}
-	var todo []*twinRecipe
+	// Two passes, one document in memory at a time: the size of what is
+	// missing (checked against the budget before a byte is written), then
+	// the rebuild.
+	var count int
 	var total int64
 	for _, dd := range docs {
-		doc, err := im.readTwinsDoc(ctx, dd)
+		err := im.eachMissingTwin(ctx, dd, func(r *twinRecipe) error {
+			count++
+			total += r.Size
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		for i := range doc.Twins {
-			r := &doc.Twins[i]
-			held, err := im.l.Blobs().Has(ctx, r.tarDesc())
-			if err != nil {
-				return err
-			}
-			if !held {
-				todo = append(todo, r)
-				total += r.Size
-			}
-		}
 	}
-	if len(todo) == 0 {
+	if count == 0 {
 		return nil
 	}
 	if total > im.s.left() {
-		return fmt.Errorf("rebuilding %d tar layers needs %d bytes, more than the %d left (%s): %w", len(todo), total, im.s.left(), im.s.budget, im.s.over)
+		return fmt.Errorf("rebuilding %d tar layers needs %d bytes, more than the %d left (%s): %w", count, total, im.s.left(), im.s.budget, im.s.over)
 	}
 	im.s.limit -= total
-	tr := o.Progress.Start(fmt.Sprintf("rebuild %d tar layer(s)", len(todo)), total)
+	tr := o.Progress.Start(fmt.Sprintf("rebuild %d tar layer(s)", count), total)
 	defer func() { tr.Done(err) }()
-	for _, r := range todo {
-		if err := im.rebuildTwin(ctx, r, tr.Add); err != nil {
+	for _, dd := range docs {
+		err := im.eachMissingTwin(ctx, dd, func(r *twinRecipe) error {
+			if err := im.rebuildTwin(ctx, r, tr.Add); err != nil {
+				return err
+			}
+			im.res.Rebuilt++
+			im.res.RebuiltBytes += r.Size
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		im.res.Rebuilt++
-		im.res.RebuiltBytes += r.Size
+	}
+	return nil
+}
+
+// eachMissingTwin calls fn with each recipe of document dd whose layer the
+// layout lacks.
+func (im *importer) eachMissingTwin(ctx context.Context, dd digest.Digest, fn func(*twinRecipe) error) error {
+	doc, err := im.readTwinsDoc(ctx, dd)
+	if err != nil {
+		return err
+	}
+	for i := range doc.Twins {
+		r := &doc.Twins[i]
+		held, err := im.l.Blobs().Has(ctx, r.tarDesc())
+		if err != nil {
+			return err
+		}
+		if !held {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -103,34 +102,6 @@ func (r *twinRecipe) check() error {
 		return fmt.Errorf("a layer cannot be its own twin")
 	}
 	return nil
-}
-
-// encodeTwins splits recipes (sorted by tar digest) into documents of at
-// most maxTwinsDoc bytes.
-func encodeTwins(recipes []twinRecipe) ([][]byte, error) {
-	var docs [][]byte
-	for len(recipes) > 0 {
-		n := len(recipes)
-		for {
-			b, err := json.Marshal(twinsDoc{MediaType: TwinsMediaType, Twins: recipes[:n]})
-			if err != nil {
-				return nil, err
-			}
-			if len(b) <= maxTwinsDoc {
-				docs = append(docs, b)
-				break
-			}
-			if n == 1 {
-				return nil, fmt.Errorf("recipe of %s: %d bytes, more than a recipe document holds", recipes[0].Digest, len(b))
-			}
-			n /= 2
-		}
-		recipes = recipes[n:]
-	}
-	if len(docs) > maxTwinsDocs {
-		return nil, fmt.Errorf("%d recipe documents, more than the %d an import reads", len(docs), maxTwinsDocs)
-	}
-	return docs, nil
 }
 
 // decodeTwins parses a recipe document strictly and checks every recipe.

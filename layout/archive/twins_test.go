@@ -240,8 +240,9 @@ func TestTwinsFull(t *testing.T) {
 
 // TestTwinsTampered: a recipe document changed in place (its name no
 // longer its digest), a recipe changed and renamed consistently (index.json
-// listing the new document), and a raw blob changed: each import fails
-// with an integrity error and leaves index.json as it was.
+// listing the new document), a raw blob changed, and a recipe document
+// listed but missing: each import fails with an integrity error and leaves
+// index.json as it was.
 func TestTwinsTampered(t *testing.T) {
 	dir, res, _ := twinModel(t)
 	good := exportBytes(t, dir, ExportOptions{Refs: refs(dir, "m", "m-image")})
@@ -279,7 +280,9 @@ func TestTwinsTampered(t *testing.T) {
 	rawBad[ri].body = slices.Clone(rawBad[ri].body)
 	rawBad[ri].body[len(rawBad[ri].body)/2] ^= 0xff
 
-	for name, ms := range map[string][]member{"recipe changed in place": inPlace, "recipe changed and renamed": renamed, "raw blob changed": rawBad} {
+	missing := slices.Delete(slices.Clone(ms), find(t, ms, docName), find(t, ms, docName)+1)
+
+	for name, ms := range map[string][]member{"recipe changed in place": inPlace, "recipe changed and renamed": renamed, "raw blob changed": rawBad, "recipe document missing": missing} {
 		tg := newTarget(t)
 		_, err := importInto(t, tg.dir, bytes.NewReader(build(t, ms)), ImportOptions{})
 		t.Logf("%s: %v", name, err)
