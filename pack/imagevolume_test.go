@@ -179,6 +179,20 @@ func TestModelcarShape(t *testing.T) {
 	if !slices.Equal(titles, wantTitles) {
 		t.Errorf("titles %q, want %q", titles, wantTitles)
 	}
+	// Timestamps only when asked: --created sets the configs' and their
+	// history's, and the index's and manifests' annotation.
+	when := time.Unix(1700000000, 0).UTC()
+	D := filepath.Join(t.TempDir(), "D")
+	dated := packInto(t, D, inputs(dir), pack.Options{Preset: preset(t, "modelcar"), Created: &when})
+	var didx ocispec.Index
+	readJSON(t, D, dated.Manifest.Digest, &didx)
+	var dman ocispec.Manifest
+	readJSON(t, D, didx.Manifests[0].Digest, &dman)
+	var dimg ocispec.Image
+	readJSON(t, D, dman.Config.Digest, &dimg)
+	if dimg.Created == nil || !dimg.Created.Equal(when) || dimg.History[0].Created == nil || didx.Annotations[ocispec.AnnotationCreated] != "2023-11-14T22:13:20Z" || dman.Annotations[ocispec.AnnotationCreated] == "" {
+		t.Errorf("--created: config %+v, index annotations %v", dimg, didx.Annotations)
+	}
 }
 
 func readJSON(t *testing.T, dir string, d digest.Digest, v any) {
