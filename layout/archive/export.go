@@ -84,8 +84,7 @@ func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions)
 
 // writeTar writes the planned archive to w and counts it in res.
 func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer, prog layout.Progress, res *ExportResult) (err error) {
-	idx := mustMarshal(p.index)
-	res.Index = digest.FromBytes(idx)
+	idx := mustMarshal(p.index) // for progress; the twins add their annotation below
 	cw := &countingWriter{w: w}
 	tr := prog.Start("export", p.tarSize(len(idx)))
 	cw.progress = tr
@@ -113,6 +112,7 @@ func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer,
 		return err
 	}
 	idx = mustMarshal(p.index) // now listing the recipe documents, if any
+	res.Index = digest.FromBytes(idx)
 	if err := writeFile(tw, layout.IndexFile, idx); err != nil {
 		return err
 	}

@@ -100,6 +100,10 @@ func TestTwinsCarriedOnce(t *testing.T) {
 	if limit := total + total/100 + 64<<10; int64(buf.Len()) > limit {
 		t.Errorf("archive %d bytes, files %d: more than 1.01× + 64 KiB (%d)", buf.Len(), total, limit)
 	}
+	ms := members(t, buf.Bytes())
+	if got := digest.FromBytes(ms[find(t, ms, "index.json")].body); er.Index != got {
+		t.Errorf("ExportResult.Index %s, the archive's index.json is %s (a signed transfer names it)", er.Index, got)
+	}
 	carried := archiveBlobs(t, buf.Bytes())
 	for _, lay := range res.Image.Layers {
 		if carried[lay.Descriptor.Digest] {
