@@ -13,8 +13,8 @@
 #   crane      `crane export --platform` of each platform (from the registry)
 #              lists the input's files under models/
 #   containerd Debian's containerd (scripts/containerd.sh, native snapshotter):
-#              `ctr image pull` of each platform, then the snapshot mounted
-#              (ctr snapshots view + mounts) holds models/ = the input; the
+#              `ctr image pull` of each platform, then a snapshot of it mounted
+#              (ctr snapshots prepare + mounts) holds models/ = the input; the
 #              ModelPack artifact alone gives no files (1.6: "mismatched image
 #              rootfs and manifest layers")
 #   carry      export of both forms <= 1.01x the files + 4 MiB; import into an
@@ -78,12 +78,13 @@ mc_ctr_mount() { # TAG ARCH: pull ADDR/modelcar:TAG for linux/ARCH, mount its sn
 	local ref="$ADDR/modelcar:$1" key="mc-$1-$2" target="$MC_CTRD/mnt-$1-$2" chain mnt
 	"$MC_CTRD/ctr" image pull --plain-http --platform "linux/$2" "$ref"
 	chain="$(mcpy chain-id "$MCL" "$1" "$2")"
-	# A lease naming the view keeps containerd's GC from collecting it the
-	# moment ctr exits (as `ctr image mount` does).
-	"$MC_CTRD/ctr" leases create --id "$key" "containerd.io/gc.ref.snapshot.native=$key"
-	"$MC_CTRD/ctr" snapshots view "$key" "$chain"
+	# `snapshots prepare` labels the snapshot containerd.io/gc.root as it
+	# makes it; a `snapshots view` has no lease or label, and containerd's
+	# GC may collect it before it is mounted.
+	"$MC_CTRD/ctr" snapshots prepare "$key" "$chain"
 	mkdir -p "$target"
-	# ctr 1.6's `image mount` ignores --snapshotter; the snapshot API does not.
+	# ctr 1.6's `image mount` ignores --snapshotter; the snapshot API does not
+	# (the mount is the snapshot's directory, bound in place).
 	mnt="$("$MC_CTRD/ctr" snapshots mounts "$target" "$key")"
 	echo "$mnt"
 	[[ "$mnt" == "mount -t bind "* ]] || {
@@ -96,7 +97,6 @@ mc_ctr_mount() { # TAG ARCH: pull ADDR/modelcar:TAG for linux/ARCH, mount its sn
 	cmp_tree "$MCM" "$target/models" || rc=1
 	umount "$target"
 	"$MC_CTRD/ctr" snapshots rm "$key"
-	"$MC_CTRD/ctr" leases rm "$key"
 	return "$rc"
 }
 
