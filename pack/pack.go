@@ -77,6 +77,11 @@ type Options struct {
 	AllowOutside bool
 	// Warn receives non-fatal notices (excluded paths, name collisions).
 	Warn func(string)
+	// ImageVolume, if set, also writes the image-volume form of the files
+	// (a container image containerd mounts as a Kubernetes volume), from
+	// the same read of each file, as a referrer of the artifact. The
+	// modelcar preset writes that form alone.
+	ImageVolume *ImageVolume
 }
 
 // Result describes the packed artifact.
@@ -88,6 +93,10 @@ type Result struct {
 	Reused      int   // blobs (layers, config, manifest) already stored
 	ReusedBytes int64 // their bytes
 	Written     int   // blobs newly stored
+	// Image is the image-volume form, when one was written. With the
+	// modelcar preset it is the artifact: Manifest is its index and
+	// Layers its file layers.
+	Image *ImageResult
 }
 
 // Pack builds one artifact from inputs into l and returns its manifest
@@ -100,7 +109,8 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 	if err != nil {
 		return nil, err
 	}
-	if o.Tag == "" && o.Subject == nil {
+	twin := res.Image != nil && !imageOnly(o.Preset)
+	if o.Tag == "" && o.Subject == nil && !twin {
 		return res, nil
 	}
 	err = l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
@@ -109,11 +119,19 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 				return err
 			}
 		}
+		if twin {
+			if err := tagTwin(e, o, res.Image); err != nil {
+				return err
+			}
+		}
 		if o.Tag == "" {
 			return nil
 		}
 		var err error
 		res.TagChange, err = e.Tag(o.Tag, res.Manifest, o.TagConflict)
+		if res.Image != nil && !twin {
+			res.Image.Tag, res.Image.TagChange = o.Tag, res.TagChange
+		}
 		return err
 	})
 	if err != nil {
@@ -138,6 +156,10 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	if err := checkMediaTypes(inputs, o); err != nil {
 		return nil, err
 	}
+	iv := imageVolumeOf(o)
+	if err := checkImageVolume(o, iv); err != nil {
+		return nil, err
+	}
 	if err := checkNotDocument("--config media type", o.ConfigMediaType); err != nil {
 		return nil, err
 	}
@@ -148,7 +170,7 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	ann := o.FileAnnotations
 	pre := o.Preset
 	emptyConfig := o.ConfigPath == "" && (pre == nil || pre.config == nil)
-	if emptyConfig && o.ArtifactType == "" && (pre == nil || pre.artifactType == "") {
+	if emptyConfig && o.ArtifactType == "" && (pre == nil || pre.artifactType == "") && !imageOnly(pre) {
 		return nil, ErrArtifactTypeRequired // before a byte is read
 	}
 	if pre != nil && pre.expand != nil {
@@ -160,6 +182,11 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	plans, err := planLayers(ctx, inputs, o, pre, guard)
 	if err != nil {
 		return nil, err
+	}
+	if iv != nil {
+		if err := planTwins(plans, o, iv); err != nil {
+			return nil, err
+		}
 	}
 	if o.Icon != "" {
 		ip, err := planIcon(o.Icon)
@@ -175,6 +202,9 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 		return nil, err
 	}
 	res := &Result{Layers: make([]Layer, len(plans))}
+	if iv != nil {
+		res.Image = &ImageResult{Layers: make([]Layer, len(plans))}
+	}
 	var cache *statCache
 	if !o.NoCache {
 		cache = loadStatCache(l)
@@ -187,6 +217,17 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	}
 	for i := range res.Layers {
 		res.Layers[i].Descriptor.Annotations = mergeAnnotations(plans[i].annotations, res.Layers[i].Descriptor.Annotations, ann[plans[i].title])
+	}
+	if iv != nil {
+		finishTwins(plans, res, ann)
+	}
+	if imageOnly(pre) {
+		res.Layers = res.Image.Layers
+		if err := buildImage(ctx, l, plans, o, iv, nil, res); err != nil {
+			return nil, err
+		}
+		res.Manifest = res.Image.Index
+		return res, nil
 	}
 	var config ocispec.Descriptor
 	var presetAnn map[string]string
@@ -223,6 +264,12 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	if res.Manifest, err = buildManifest(ctx, l, spec, res); err != nil {
 		return nil, err
 	}
+	if iv != nil {
+		subject := res.Manifest
+		if err := buildImage(ctx, l, plans, o, iv, &subject, res); err != nil {
+			return nil, err
+		}
+	}
 	return res, nil
 }
 
@@ -258,14 +305,26 @@ func buildLayers(ctx context.Context, l *layout.Layout, cache *statCache, plans 
 	for i, p := range plans {
 		g.Go(func() error {
 			tr := o.Progress.Start(p.title, p.size)
-			lay, err := p.build(gctx, l, cache, compress.Options{Level: p.level, Concurrency: conc}, tr)
+			var lay, twin Layer
+			var err error
+			if p.twin != nil {
+				lay, twin, err = p.buildTwin(gctx, l, cache, tr)
+			} else {
+				lay, err = p.build(gctx, l, cache, compress.Options{Level: p.level, Concurrency: conc}, tr)
+			}
 			tr.Done(err)
 			if err != nil {
 				return fmt.Errorf("layer %d (%s): %w", i, p.title, err)
 			}
 			mu.Lock()
 			res.Layers[i] = lay
-			countBlob(res, lay.Reused, lay.Descriptor.Size)
+			if p.twin == nil || p.rawStored {
+				countBlob(res, lay.Reused, lay.Descriptor.Size)
+			}
+			if p.twin != nil {
+				res.Image.Layers[i] = twin
+				countBlob(res, twin.Reused, twin.Descriptor.Size)
+			}
 			mu.Unlock()
 			return nil
 		})

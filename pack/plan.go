@@ -14,6 +14,7 @@ import (
 	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/pack/modelcar"
 )
 
 // layerPlan is everything decided about a layer before any byte is read.
@@ -31,6 +32,10 @@ type layerPlan struct {
 	size        int64 // bytes to read, for progress
 	annotations map[string]string
 	tarOpts     TarOptions
+	// twin, if set, is the file's image-volume tar layer, written from the
+	// same read (buildTwin); rawStored says the raw layer is stored too.
+	twin      *modelcar.FileTar
+	rawStored bool
 }
 
 // build writes the layer, or finds it in the stat cache without reading

@@ -31,6 +31,8 @@ type Preset struct {
 	// config returns the config document, its media type, and annotations
 	// for the manifest.
 	config func(plans []*layerPlan, layers []Layer, o Options) (presetConfig, error)
+	// imageVolume: the preset writes the image-volume form alone (modelcar).
+	imageVolume bool
 }
 
 var presets = map[string]*Preset{}

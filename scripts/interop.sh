@@ -166,6 +166,7 @@ done
 
 [[ -z "$ADDR" ]] || { source "$ROOT/scripts/interop/sign.sh" && run_sign; } # signatures: scripts/interop/sign.sh
 [[ -z "$ADDR" ]] || { source "$ROOT/scripts/interop/registry.sh" && run_registry_interop; } # push, pull, serve: scripts/interop/registry.sh
+if wanted modelcar; then source "$ROOT/scripts/interop/modelcar.sh" && run_modelcar; fi # image-volume form: scripts/interop/modelcar.sh
 
 # ---------------------------------------------------------------- result
 print_matrix

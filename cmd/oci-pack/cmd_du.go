@@ -26,8 +26,12 @@ func init() {
 					return err
 				}
 				saved := u.SumReferenced - u.Reachable
+				twins, err := l.TwinUsage(e.ctx)
+				if err != nil {
+					return err
+				}
 				if e.json() {
-					return e.printJSON(map[string]any{"tags": u.Tags, "stored": u.Stored, "reachable": u.Reachable, "sumReferenced": u.SumReferenced, "savedByDedupe": saved, "unreachable": u.Stored - u.Reachable})
+					return e.printJSON(map[string]any{"tags": u.Tags, "stored": u.Stored, "reachable": u.Reachable, "sumReferenced": u.SumReferenced, "savedByDedupe": saved, "unreachable": u.Stored - u.Reachable, "imageVolumeTwins": twins})
 				}
 				tw := e.table()
 				fmt.Fprintln(tw, "TAG\tREFERENCED\tUNIQUE\tDIGEST")
@@ -37,6 +41,9 @@ func init() {
 				tw.Flush()
 				fmt.Fprintf(e.stdout, "stored %s (%s unreachable, reclaimable by gc); tags reference %s in all; dedupe saved %s\n",
 					humanBytes(u.Stored), humanBytes(u.Stored-u.Reachable), humanBytes(u.SumReferenced), humanBytes(saved))
+				if twins.Layers > 0 {
+					fmt.Fprintf(e.stdout, "image-volume form: %d tar layer(s), %s, hold the same bytes as raw layers stored beside them (the layout keeps both forms; export carries them once)\n", twins.Layers, humanBytes(twins.Bytes))
+				}
 				return nil
 			}
 		},

@@ -36,6 +36,7 @@ oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB --si
 			level := fs.Int("level", 0, "compression level (zstd 1..22, default 3; gzip 1..9, default 6, or -2 for Huffman-only)")
 			allowMissing := fs.Bool("allow-missing", false, "leave out referenced blobs the layout lacks instead of failing")
 			signKey := fs.String("sign", "", "sign the transfer with this private key: FILE.sigstore.json vouches for the sidecar (every volume's sha256) and the archive's index.json")
+			fullTwins := fs.Bool("full-twins", false, "carry image-volume tar layers whole, not as recipes over their raw twins (for readers other than oci-pack import: skopeo, oras, tar -x)")
 			return func(e *env, args []string) error {
 				dir, refs, err := exportRefs(args)
 				if err != nil {
@@ -72,7 +73,7 @@ oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB --si
 						return err
 					}
 				}
-				o := archive.ExportOptions{Refs: refs, AllowMissing: *allowMissing, Compression: alg, Level: *level, Jobs: e.g.jobs}
+				o := archive.ExportOptions{Refs: refs, AllowMissing: *allowMissing, Compression: alg, Level: *level, Jobs: e.g.jobs, FullTwins: *fullTwins}
 				if *exclude != "" {
 					if o.Exclude, err = archive.LoadReceipt(*exclude); err != nil {
 						return err
@@ -146,6 +147,7 @@ func runExport(e *env, l *layout.Layout, out string, split int64, o archive.Expo
 			"output": out, "volumes": vols, "entries": res.Entries,
 			"blobs": res.Blobs, "blobBytes": res.BlobBytes, "excluded": res.Excluded, "excludedBytes": res.ExcludedBytes,
 			"missing": res.Missing, "tarBytes": res.TarBytes, "compression": res.Compression,
+			"twins": res.Twins, "twinBytes": res.TwinBytes,
 		})
 	}
 	return nil
@@ -157,6 +159,9 @@ func reportExport(e *env, out string, res *archive.ExportResult, vols []archive.
 	}
 	if res.Excluded > 0 {
 		e.infof("left out %d blob(s), %s, that the receipt lists", res.Excluded, humanBytes(res.ExcludedBytes))
+	}
+	if res.Twins > 0 {
+		e.infof("carried %d image-volume tar layer(s), %s, as recipes over their raw twins (oci-pack import rebuilds them; --full-twins for other readers)", res.Twins, humanBytes(res.TwinBytes))
 	}
 	where := "stdout"
 	if len(vols) == 1 {

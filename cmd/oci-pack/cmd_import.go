@@ -139,12 +139,16 @@ func reportImport(e *env, dir string, res *archive.ImportResult) error {
 	if res.Untagged > 0 {
 		e.infof("added %d untagged index entr%s (referrers)", res.Untagged, plural(res.Untagged, "y", "ies"))
 	}
+	if res.Rebuilt > 0 {
+		e.infof("rebuilt %d image-volume tar layer(s), %s, from their raw twins", res.Rebuilt, humanBytes(res.RebuiltBytes))
+	}
 	if e.json() {
 		return e.printJSON(map[string]any{
 			"layout": dir, "compression": res.Compression,
 			"imported": res.Imported, "importedBytes": res.ImportedBytes,
 			"reused": res.Reused, "reusedBytes": res.ReusedBytes,
 			"tags": changes, "untagged": res.Untagged,
+			"rebuilt": res.Rebuilt, "rebuiltBytes": res.RebuiltBytes,
 		})
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/pack"
+	"github.com/oci-pack/oci-pack/pack/modelcar"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
@@ -32,6 +33,15 @@ type treeNode struct {
 	Document   *layout.Document   `json:"document,omitempty"`
 	Children   []*treeNode        `json:"children,omitempty"`
 	Harbor     *pack.HarborView   `json:"harbor,omitempty"`
+	// ImageVolume describes the image-volume form (root only).
+	ImageVolume *volumeView `json:"imageVolume,omitempty"`
+}
+
+// volumeView is inspect's account of an image-volume form.
+type volumeView struct {
+	Platforms  []ocispec.Platform `json:"platforms"`
+	BaseLayers int                `json:"baseLayers"`
+	Files      []modelcar.Mirror  `json:"files"`
 }
 
 func runInspect(e *env, args []string) error {
@@ -70,11 +80,57 @@ func runInspect(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if root.ImageVolume, err = readVolume(e, l, desc); err != nil {
+		return err
+	}
 	if e.json() {
 		return e.printJSON(root)
 	}
 	printTree(e, root, "", true)
+	printVolume(e, root.ImageVolume)
 	return nil
+}
+
+// readVolume describes desc's image-volume form (nil if it is not one).
+func readVolume(e *env, l *layout.Layout, desc ocispec.Descriptor) (*volumeView, error) {
+	v, err := modelcar.Read(e.ctx, l, desc)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	files, err := v.Mirrors(e.ctx, l)
+	if err != nil {
+		return nil, err
+	}
+	return &volumeView{Platforms: v.Platforms, BaseLayers: len(v.Base), Files: files}, nil
+}
+
+// printVolume prints the platforms of an image-volume form and the raw
+// layer each file layer mirrors.
+func printVolume(e *env, v *volumeView) {
+	if v == nil {
+		return
+	}
+	var plats []string
+	for _, p := range v.Platforms {
+		if p.OS != "" {
+			plats = append(plats, modelcar.PlatformString(p))
+		}
+	}
+	base := ""
+	if v.BaseLayers > 0 {
+		base = fmt.Sprintf(", on %d base image layer(s)", v.BaseLayers)
+	}
+	fmt.Fprintf(e.stdout, "image-volume form: %s; %d file layer(s)%s\n", strings.Join(plats, ", "), len(v.Files), base)
+	for _, f := range v.Files {
+		where := "not in this layout"
+		switch {
+		case f.SubjectLayer >= 0:
+			where = fmt.Sprintf("layer %d of the subject", f.SubjectLayer)
+		case f.RawStored:
+			where = "stored"
+		}
+		fmt.Fprintf(e.stdout, "  %s  %s  mirrors raw %s (%s)\n", safe(f.Title), f.Layer.Digest, f.Digest, where)
+	}
 }
 
 func harborView(e *env, l *layout.Layout, doc *layout.Document) pack.HarborView {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/pack"
+	"github.com/oci-pack/oci-pack/pack/modelcar"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
 
@@ -18,11 +21,15 @@ oci-pack pack L:v1 config.json model.safetensors tokenizer/ --artifact-type appl
 oci-pack pack L:v1 weights.bin:application/vnd.acme.weights.v1 --artifact-type application/vnd.acme.model.v1
 oci-pack pack L:docs ./docs --compression zstd --artifact-type application/vnd.acme.docs.v1
 oci-pack pack L:chart ./mychart --preset helm
+oci-pack pack models:llama ./Llama-3-8B --preset modelcar            # an image Kubernetes mounts as a volume (/models)
+oci-pack pack models:llama ./Llama-3-8B --preset modelpack --image-volume   # both: llama (ModelPack) and llama-image
 oci-pack pack L:v2 model/ --artifact-type application/vnd.acme.model.v1 --force   # move an existing tag`,
 		minArgs: 1, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			var pf packFlags
 			pf.apply(fs)
+			var imf imageFlags
+			imf.apply(fs)
 			force := fs.Bool("force", false, "move the tag if it already names another artifact")
 			return func(e *env, args []string) error {
 				ref, err := layout.ParseRef(args[0])
@@ -40,6 +47,12 @@ oci-pack pack L:v2 model/ --artifact-type application/vnd.acme.model.v1 --force 
 				if *force {
 					policy = layout.ConflictOverwrite
 				}
+				iv, closeBase, err := imf.volume(e, fs, o.Preset)
+				if err != nil {
+					return err
+				}
+				defer closeBase()
+				o.ImageVolume = iv
 				return runPack(e, ref, inputs(args[1:]), o, policy)
 			}
 		},
@@ -65,8 +78,14 @@ func runPack(e *env, ref layout.Ref, in []pack.Input, o pack.Options, policy lay
 		e.infof("moved tag %s from %s", ref.Tag, ch.Old)
 	}
 	e.infof("packed %s: %d layer(s), %d blob(s) written, %d reused (%s)", ref, len(res.Layers), res.Written, res.Reused, humanBytes(res.ReusedBytes))
+	if img := res.Image; img != nil && img.Index.Digest != res.Manifest.Digest {
+		if ch := img.TagChange; ch.Old != "" && ch.Old != ch.New {
+			e.infof("moved tag %s from %s", img.Tag, ch.Old)
+		}
+		e.infof("image-volume form %s:%s: %s (%s)", ref.Layout, img.Tag, img.Index.Digest, platformList(img.Manifests))
+	}
 	if e.json() {
-		return e.printJSON(map[string]any{
+		out := map[string]any{
 			"reference":    ref.String(),
 			"digest":       res.Manifest.Digest,
 			"mediaType":    res.Manifest.MediaType,
@@ -76,10 +95,25 @@ func runPack(e *env, ref layout.Ref, in []pack.Input, o pack.Options, policy lay
 			"written":      res.Written,
 			"reused":       res.Reused,
 			"reusedBytes":  res.ReusedBytes,
-		})
+		}
+		if img := res.Image; img != nil {
+			out["image"] = map[string]any{"tag": img.Tag, "index": img.Index, "manifests": img.Manifests, "layers": layerDescriptors(img.Layers)}
+		}
+		return e.printJSON(out)
 	}
 	_, err = fmt.Fprintln(e.stdout, res.Manifest.Digest)
 	return err
+}
+
+// platformList names the platforms of index members, comma-separated.
+func platformList(ms []ocispec.Descriptor) string {
+	var out []string
+	for _, m := range ms {
+		if m.Platform != nil {
+			out = append(out, modelcar.PlatformString(*m.Platform))
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func layerDescriptors(ls []pack.Layer) []any {

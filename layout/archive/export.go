@@ -36,6 +36,10 @@ type ExportOptions struct {
 	Compression compress.Algorithm
 	Level       int
 	Jobs        int
+	// FullTwins carries image-volume tar layers whole even when their raw
+	// twin travels too (by default they go as recipes: twins.go), for
+	// readers of the archive other than oci-pack's import.
+	FullTwins bool
 }
 
 // ExportResult describes a finished export.
@@ -49,6 +53,8 @@ type ExportResult struct {
 	TarBytes      int64           // bytes of the tar stream (before any compression)
 	Compression   compress.Algorithm
 	Index         digest.Digest // digest of the archive's index.json (what a signed transfer names)
+	Twins         int           // tar layers carried as recipes over their raw twins
+	TwinBytes     int64         // their bytes, not carried
 }
 
 // layoutFile is the oci-layout every export carries.
@@ -78,8 +84,7 @@ func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions)
 
 // writeTar writes the planned archive to w and counts it in res.
 func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer, prog layout.Progress, res *ExportResult) (err error) {
-	idx := mustMarshal(p.index)
-	res.Index = digest.FromBytes(idx)
+	idx := mustMarshal(p.index) // for progress; the twins add their annotation below
 	cw := &countingWriter{w: w}
 	tr := prog.Start("export", p.tarSize(len(idx)))
 	cw.progress = tr
@@ -95,12 +100,19 @@ func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer,
 	}
 	buf := make([]byte, copyBufferSize)
 	for _, b := range p.blobs {
-		if err := writeBlob(ctx, l, tw, b, buf); err != nil {
+		err := writeBlob(ctx, l, tw, b, buf, p.twins.tee(ctx, l, b.desc.Digest))
+		p.twins.finish(b.desc.Digest, err == nil)
+		if err != nil {
 			return err
 		}
 		res.Blobs++
 		res.BlobBytes += b.desc.Size
 	}
+	if err := p.twins.write(ctx, l, p, tw, buf, res); err != nil {
+		return err
+	}
+	idx = mustMarshal(p.index) // now listing the recipe documents, if any
+	res.Index = digest.FromBytes(idx)
 	if err := writeFile(tw, layout.IndexFile, idx); err != nil {
 		return err
 	}
@@ -111,8 +123,9 @@ func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer,
 	return nil
 }
 
-// writeBlob copies one blob into the archive, hashing it on the way.
-func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned, buf []byte) error {
+// writeBlob copies one blob into the archive, hashing it on the way, and
+// into tee if not nil.
+func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned, buf []byte, tee io.Writer) error {
 	name, err := cas.BlobPath(b.desc.Digest)
 	if err != nil {
 		return err
@@ -125,7 +138,11 @@ func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned,
 	if err := tw.WriteHeader(withMark(header(tar.TypeReg, name, b.desc.Size), b)); err != nil {
 		return fmt.Errorf("write archive entry %q: %w", name, err)
 	}
-	if _, err := io.CopyBuffer(tw, ctxReader{ctx, rc}, buf); err != nil {
+	var w io.Writer = tw
+	if tee != nil {
+		w = io.MultiWriter(tw, tee)
+	}
+	if _, err := io.CopyBuffer(w, ctxReader{ctx, rc}, buf); err != nil {
 		return fmt.Errorf("export %s (%s): %w", b.desc.Digest, b.where, err)
 	}
 	return nil
@@ -185,7 +202,7 @@ func (p *exportPlan) tarSize(indexSize int) int64 {
 			n += 2 * blockSize // the PAX header carrying the mark
 		}
 	}
-	return n
+	return n + p.twins.size()
 }
 
 // padded rounds n up to whole tar blocks.

@@ -57,7 +57,9 @@ type ImportResult struct {
 	Reused        int   // blobs the layout already held (skipped)
 	ReusedBytes   int64 // their bytes: what a re-run after an interruption saves
 	Tags          []layout.TagChange
-	Untagged      int // untagged index entries added
+	Untagged      int   // untagged index entries added
+	Rebuilt       int   // tar layers rebuilt from recipes over their raw twins
+	RebuiltBytes  int64 // their bytes
 }
 
 // Import reads an archive — oci-pack's export, skopeo's oci-archive or a
@@ -118,6 +120,9 @@ func readArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOpti
 		if err := src.Verify(); err != nil {
 			return nil, nil, err
 		}
+	}
+	if err := im.rebuildTwins(ctx, o); err != nil {
+		return nil, nil, err
 	}
 	if err := checkGraph(ctx, l, im.index); err != nil {
 		return nil, nil, err

@@ -57,6 +57,8 @@ func ImportAll(ctx context.Context, l *layout.Layout, srcs []Source, o ImportOpt
 		total.ImportedBytes += res.ImportedBytes
 		total.Reused += res.Reused
 		total.ReusedBytes += res.ReusedBytes
+		total.Rebuilt += res.Rebuilt
+		total.RebuiltBytes += res.RebuiltBytes
 		for _, d := range idx.Manifests {
 			name, tagged := d.Annotations[ocispec.AnnotationRefName]
 			prev, seen := tagFrom[name]

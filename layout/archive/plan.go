@@ -38,6 +38,7 @@ type exportPlan struct {
 	excluded      int
 	excludedBytes int64
 	missing       []digest.Digest // left out under AllowMissing
+	twins         *exportTwins    // tar layers carried as recipes (twinexport.go)
 }
 
 // plan walks the graphs to export. With no refs it exports index.json's
@@ -138,6 +139,9 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 		}
 		return a.desc.Digest < b.desc.Digest
 	})
+	if err := p.planTwins(ctx, l, o); err != nil {
+		return nil, err
+	}
 	p.markDocumentsDone(signed)
 	if _, err := layout.ParseIndex(mustMarshal(p.index)); err != nil {
 		return nil, fmt.Errorf("export index.json: %w", err)

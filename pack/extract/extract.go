@@ -247,7 +247,7 @@ func (x *extraction) claimPlanned() error {
 			}
 		}
 		for _, lp := range mp.layers {
-			if lp.kind == layerRaw {
+			if lp.kind == layerRaw || lp.kind == layerFileTar {
 				if err := x.claims.add(join(mp.prefix, lp.title), &claim{kind: kindFile, layer: lp, size: lp.desc.Size}); err != nil {
 					return err
 				}
@@ -263,7 +263,7 @@ func (x *extraction) preflight() error {
 	var need int64
 	for _, mp := range x.manifests {
 		for _, lp := range mp.layers {
-			if lp.kind == layerRaw {
+			if lp.kind == layerRaw || lp.kind == layerFileTar {
 				need += lp.desc.Size
 			}
 		}
@@ -292,9 +292,12 @@ func (x *extraction) run(ctx context.Context) error {
 			g.Go(func() error {
 				tr := prog.Start(join(mp.prefix, lp.title), lp.desc.Size)
 				var err error
-				if lp.kind == layerRaw {
+				switch lp.kind {
+				case layerRaw:
 					err = x.writeRaw(gctx, lp, tr)
-				} else {
+				case layerFileTar:
+					err = x.writeFileTar(gctx, lp, tr)
+				default:
 					err = x.unpackTar(gctx, lp, tr)
 				}
 				tr.Done(err)

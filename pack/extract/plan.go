@@ -9,6 +9,7 @@ import (
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
+	"github.com/oci-pack/oci-pack/pack/modelcar"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -24,9 +25,10 @@ type manifestPlan struct {
 type layerKind int
 
 const (
-	layerSkip layerKind = iota
-	layerRaw            // the blob is the file
-	layerTar            // the blob is a (compressed) tar to unpack
+	layerSkip    layerKind = iota
+	layerRaw               // the blob is the file
+	layerTar               // the blob is a (compressed) tar to unpack
+	layerFileTar           // an image-volume layer: a tar of one file, written as that file
 )
 
 // layerPlan is everything decided about a layer before any is written.
@@ -38,6 +40,8 @@ type layerPlan struct {
 	title  string // cleaned; "" for image layers
 	alg    compress.Algorithm
 	diffID digest.Digest // digest of the uncompressed tar, "" if unknown
+	// fileDigest is the digest of a layerFileTar's file (its tar-of).
+	fileDigest digest.Digest
 }
 
 // Media types of container images and of tar layers.
@@ -58,6 +62,11 @@ func (x *extraction) plan(ctx context.Context, desc ocispec.Descriptor, prefix s
 	doc, err := x.l.ReadDocument(ctx, desc)
 	if err != nil {
 		return err
+	}
+	if v, err := modelcar.Read(ctx, x.l, desc); err != nil {
+		return err
+	} else if v != nil {
+		return x.planVolume(desc, prefix, v)
 	}
 	if doc.IsIndex() {
 		return x.planIndex(ctx, doc, prefix, depth)
