@@ -22,15 +22,17 @@ func init() {
 		long: `oci-pack serve offline                                   # http://127.0.0.1:5000, repository "offline"
 oci-pack serve offline --name models/llama
 oci-pack serve models/llama=/srv/llama models/mistral=/srv/mistral
-oci-pack serve offline --addr 0.0.0.0:5443 --tls-cert crt.pem --tls-key key.pem --htpasswd users.htpasswd`,
+oci-pack serve offline --addr 0.0.0.0:5443 --tls-cert crt.pem --tls-key key.pem --htpasswd users.htpasswd
+oci-pack serve offline --addr 10.0.0.5:5000 --insecure-listen   # a closed network: plain HTTP, no passwords`,
 		minArgs: 1, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			name := fs.String("name", "", "repository name of the one layout served (default: the directory's name)")
-			addr := fs.String("addr", "127.0.0.1:5000", "address to listen on (loopback unless you give another)")
+			addr := fs.String("addr", "127.0.0.1:5000", "address to listen on; beyond loopback it needs --tls-cert and --htpasswd, or --insecure-listen")
 			cert := fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (and --tls-key)")
 			key := fs.String("tls-key", "", "PEM private key of --tls-cert")
 			htpasswd := fs.String("htpasswd", "", "require basic authentication against this htpasswd file (bcrypt entries: htpasswd -B)")
 			maxConns := fs.Int("max-requests", 64, "requests served at once; more wait, then get 503")
+			insecure := fs.Bool("insecure-listen", false, "serve on an address beyond loopback without TLS and --htpasswd (anyone who reaches it reads every layout served)")
 			return func(e *env, args []string) error {
 				repos, err := serveRepos(args, *name)
 				if err != nil {
@@ -53,7 +55,11 @@ oci-pack serve offline --addr 0.0.0.0:5443 --tls-cert crt.pem --tls-key key.pem 
 				if err != nil {
 					return fmt.Errorf("listen on %s: %w", *addr, err)
 				}
-				return runServe(e, srv, ln, repos, *cert, *key, *htpasswd != "")
+				if err := checkExposure(e, ln, *cert != "", *htpasswd != "", *insecure); err != nil {
+					ln.Close()
+					return err
+				}
+				return runServe(e, srv, ln, repos, *cert, *key)
 			}
 		},
 	})
@@ -83,7 +89,32 @@ func serveRepos(args []string, name string) ([]serve.Repo, error) {
 	return out, nil
 }
 
-func runServe(e *env, h http.Handler, ln net.Listener, repos []serve.Repo, cert, key string, auth bool) error {
+// checkExposure refuses a listener beyond loopback that lacks TLS or
+// authentication (every layout served would be readable by anyone who
+// reaches it, in clear) unless insecure says the operator means it; then
+// it only warns. Decided on the address actually bound, so a host name or
+// an empty host (all interfaces) is judged by what it resolved to.
+func checkExposure(e *env, ln net.Listener, tls, auth, insecure bool) error {
+	tcp, ok := ln.Addr().(*net.TCPAddr)
+	if !ok || tcp.IP.IsLoopback() || (tls && auth) {
+		return nil
+	}
+	var missing []string
+	if !tls {
+		missing = append(missing, "TLS (--tls-cert, --tls-key)")
+	}
+	if !auth {
+		missing = append(missing, "authentication (--htpasswd)")
+	}
+	what := strings.Join(missing, " and ")
+	if !insecure {
+		return usagef("refusing to serve on %s, beyond loopback, without %s: anyone who can reach it could read every layout served; add them, listen on 127.0.0.1, or pass --insecure-listen if this network is trusted", ln.Addr(), what)
+	}
+	e.warnf("serving on %s without %s (--insecure-listen): anyone who can reach it can read every layout served", ln.Addr(), what)
+	return nil
+}
+
+func runServe(e *env, h http.Handler, ln net.Listener, repos []serve.Repo, cert, key string) error {
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -94,9 +125,6 @@ func runServe(e *env, h http.Handler, ln net.Listener, repos []serve.Repo, cert,
 	scheme := "http"
 	if cert != "" {
 		scheme = "https"
-	}
-	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() && (cert == "" || !auth) {
-		e.warnf("serving on %s without TLS and authentication (--tls-cert, --htpasswd): anyone who can reach it can read every layout served", ln.Addr())
 	}
 	names := make([]string, len(repos))
 	for i, r := range repos {
