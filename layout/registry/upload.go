@@ -99,6 +99,13 @@ func (u *uploader) upload(ctx context.Context, f *os.File, desc ocispec.Descript
 		switch {
 		case errors.Is(serr, ErrNotFound):
 			s.off = desc.Size + 1 // forces errSessionGone on the next send
+		case errors.Is(serr, errUnsureOffset):
+			// Nothing worth resuming: a new session, from byte 0.
+			u.forget(desc)
+			resumed = 0
+			if s, err = u.start(ctx, desc, nil); err != nil {
+				return 0, err
+			}
 		case serr == nil:
 			s.loc, s.off = loc, off
 		}
@@ -106,7 +113,7 @@ func (u *uploader) upload(ctx context.Context, f *os.File, desc ocispec.Descript
 }
 
 // open resumes the session state recorded for desc, if the registry still
-// knows it, or starts a new one.
+// knows it and holds more than its first byte, or starts a new one.
 func (u *uploader) open(ctx context.Context, desc ocispec.Descriptor) (*session, error) {
 	if u.resume {
 		if st := loadUpload(u.l, u.dst, desc.Digest, desc.Size); st != nil {
@@ -276,7 +283,7 @@ func (u *uploader) finish(ctx context.Context, desc ocispec.Descriptor, s *sessi
 
 // status asks the registry how many bytes the session at loc holds (GET
 // on the upload URL; the Range header's end + 1) and where to send the
-// next chunk.
+// next chunk. "Range: 0-0" gets errUnsureOffset (see there).
 func (u *uploader) status(ctx context.Context, loc string) (int64, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, loc, nil)
 	if err != nil {
@@ -294,12 +301,8 @@ func (u *uploader) status(ctx context.Context, loc string) (int64, string, error
 	if !ok {
 		return 0, "", fmt.Errorf("GET %s: no Range header in the upload status: %w", redact(loc), ErrProtocol)
 	}
-	// "0-0" is ambiguous (distribution sends it for an empty session too):
-	// read it as nothing held; a registry that has the byte answers the
-	// next PATCH with a range error and the session starts over.
-	end := last + 1
 	if last == 0 {
-		end = 0
+		return 0, "", errUnsureOffset
 	}
 	next := loc
 	if resp.Header.Get("Location") != "" {
@@ -307,7 +310,7 @@ func (u *uploader) status(ctx context.Context, loc string) (int64, string, error
 			return 0, "", err
 		}
 	}
-	return end, next, nil
+	return last + 1, next, nil
 }
 
 func (u *uploader) save(desc ocispec.Descriptor, s *session) {

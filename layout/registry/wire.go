@@ -24,6 +24,14 @@ func refusesChunks(err error) bool {
 var (
 	errSessionGone    = errors.New("the registry no longer has the upload session")
 	errRegistryDigest = errors.New("the registry refused the digest of what it received")
+	// errUnsureOffset: the upload status said "Range: 0-0". The range is
+	// inclusive, so by the distribution spec the session holds one byte
+	// and the next chunk starts at 1; but distribution (the reference
+	// registry) sends "0-0" for an empty session too, and then refuses a
+	// chunk at 1 with 416. Either way at most one byte is held: the upload
+	// starts over in a new session rather than guess (guessing 0 against
+	// a registry holding the byte meets 416 on every retry and stalls).
+	errUnsureOffset = errors.New("the upload session holds 0 or 1 byte (Range: 0-0)")
 )
 
 // location resolves a response's Location header against its request.
