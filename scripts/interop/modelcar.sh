@@ -209,25 +209,37 @@ mc_push() {
 	touch "$MCW/pushed"
 }
 
-mc_containerd() {
+# mc_start_containerd DIR LOG: start the private containerd in DIR as
+# MC_CTRD (stopped by mc_stop_containerd, or at exit), its start-up output
+# in LOG, and note its version on the current cell. Returns 0 when it runs;
+# 75 when it cannot run here (marked on the current cell: a failure under
+# CI=true, a skip otherwise); any other status is the caller's to mark.
+mc_start_containerd() {
 	local rc=0 prev
-	MC_CTRD="$W/ctrd"
+	MC_CTRD="$1"
 	# Stop it however the run ends; the suite's own EXIT trap runs after,
 	# seeing the exit status (set +e: errexit would end the handler there).
 	prev="$(trap -p EXIT | sed -E "s/^trap -- '(.*)' EXIT\$/\\1/")"
 	# shellcheck disable=SC2064 # expand prev now
-	trap "mc_rc=\$?; mc_stop_containerd; set +e; (exit \$mc_rc); $prev" EXIT
-	"$ROOT/scripts/containerd.sh" start "$MC_CTRD" >"$LOG_DIR/containerd-start.log" 2>&1 || rc=$?
-	if ((rc == 75)); then
+	[[ "$prev" == *mc_stop_containerd* ]] || trap "mc_rc=\$?; mc_stop_containerd; set +e; (exit \$mc_rc); $prev" EXIT
+	"$ROOT/scripts/containerd.sh" start "$MC_CTRD" >"$2" 2>&1 || rc=$?
+	if ((rc != 0)); then
 		MC_CTRD=""
-		missing "containerd cannot run here (needs root and Debian's containerd; see $LOG_DIR/containerd-start.log)"
+		((rc != 75)) || missing "containerd cannot run here (needs root and Debian's containerd; see $2)"
+		return "$rc"
+	fi
+	note "$(containerd --version | awk '{print "containerd " $3}')"
+}
+
+mc_containerd() {
+	local rc=0
+	mc_start_containerd "$W/ctrd" "$LOG_DIR/containerd-start.log" || rc=$?
+	if ((rc == 75)); then
 		return 0
 	elif ((rc != 0)); then
-		MC_CTRD=""
 		fail_cell "containerd did not start (log $LOG_DIR/containerd-start.log)"
 		return 0
 	fi
-	note "$(containerd --version | awk '{print "containerd " $3}')"
 	[[ -f "$MCW/pushed" ]] || check "oras cp the image, its twin and the ModelPack tag" mc_push
 	check "ctr pull + mount linux/amd64" mc_ctr_mount mc amd64
 	check "ctr pull + mount linux/arm64" mc_ctr_mount mc arm64

@@ -79,8 +79,33 @@ chk_conformance() {
 		OCI_HIDE_SKIPPED_WORKFLOWS=1 OCI_REPORT_DIR="$W/conformance" conformance -test.v)
 }
 
+# serve_start OUT ARGS...: start `oci-pack serve ARGS` on a free loopback
+# port in the background, stdout to OUT and stderr to OUT.err; SADDR is the
+# address it prints, SPID its PID. Fails if it printed none within 10 s.
+serve_start() {
+	local out="$1" i
+	shift
+	SADDR=""
+	timeout 900 "$OP" serve "$@" --addr 127.0.0.1:0 >"$out" 2>"$out.err" &
+	SPID=$!
+	for ((i = 0; i < 100; i++)); do
+		SADDR="$(head -n1 "$out" 2>/dev/null || true)"
+		[[ -z "$SADDR" ]] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# serve_stop: stop the server serve_start started.
+serve_stop() {
+	[[ -n "${SPID:-}" ]] || return 0
+	kill "$SPID" 2>/dev/null || true
+	wait "$SPID" 2>/dev/null || true
+	SPID=""
+}
+
 run_registry_interop() {
-	local dir="oci-pack registry" art want t out
+	local dir="oci-pack registry" art want t
 	if ! has_cmd push || ! has_cmd serve; then
 		cell "$dir" all oci-pack
 		missing "oci-pack has no push/serve command"
@@ -110,19 +135,10 @@ run_registry_interop() {
 		check "oci-pack pull, verify, extract" chk_op_pull "$art" "$ADDR/op/$art:v1" "$W/op-pull/$art" "$want"
 	done
 
-	out="$W/serve.out"
-	timeout 900 "$OP" serve "$SRC" --name src --addr 127.0.0.1:0 >"$out" 2>"$W/serve.err" &
-	local spid=$! i
-	SADDR=""
-	for ((i = 0; i < 100; i++)); do
-		SADDR="$(head -n1 "$out" 2>/dev/null || true)"
-		[[ -z "$SADDR" ]] || break
-		sleep 0.1
-	done
-	if [[ -z "$SADDR" ]]; then
+	if ! serve_start "$W/serve.out" "$SRC" --name src; then
 		cell "$dir" serve oci-pack
-		fail_cell "oci-pack serve did not start: $(cat "$W/serve.err")"
-		kill "$spid" 2>/dev/null || true
+		fail_cell "oci-pack serve did not start: $(cat "$W/serve.out.err")"
+		serve_stop
 		return 0
 	fi
 	if have regctl; then regctl registry set --tls disabled "$SADDR" >/dev/null 2>&1 || true; fi
@@ -146,10 +162,9 @@ run_registry_interop() {
 	done
 	if [[ "${CELL_STATUS[oci-pack→tools|raw|pack]:-}" == PASS ]]; then
 		cell "$dir" raw conformance
+		if need conformance; then
+			check "distribution-spec conformance, pull workflow" chk_conformance "$(py layout-digest "$SRC" raw)"
+		fi
 	fi
-	if [[ "$CUR" == "$dir|raw|conformance" ]] && need conformance; then
-		check "distribution-spec conformance, pull workflow" chk_conformance "$(py layout-digest "$SRC" raw)"
-	fi
-	kill "$spid" 2>/dev/null || true
-	wait "$spid" 2>/dev/null || true
+	serve_stop
 }
