@@ -7,7 +7,7 @@ import "os"
 // SyncDir fsyncs directory rel under r so a rename or create in it is
 // durable.
 func SyncDir(r *os.Root, rel string) error {
-	d, err := r.Open(rel)
+	d, err := OpenDir(r, rel)
 	if err != nil {
 		return err
 	}
