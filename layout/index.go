@@ -34,12 +34,12 @@ func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("%s: missing %s: %w: %w", l.dir, IndexFile, ErrNotLayout, ErrCorrupt)
 		}
-		return nil, nil, fmt.Errorf("%s/%s: %v: %w", l.dir, IndexFile, err, ErrCorrupt)
+		return nil, nil, corruptUnlessEnv(l.dir+"/"+IndexFile, err)
 	}
 	defer f.Close()
 	b, err := strictjson.ReadAll(f, strictjson.MaxDocument)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s/%s: %v: %w", l.dir, IndexFile, err, ErrCorrupt)
+		return nil, nil, corruptUnlessEnv(l.dir+"/"+IndexFile, err)
 	}
 	idx, err := ParseIndex(b)
 	if err != nil {
@@ -170,7 +170,11 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*IndexEdit) error) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return l.replaceFile(IndexFile, b)
+	if err := l.replaceFile(IndexFile, b); err != nil {
+		return err
+	}
+	NotifyCommitted(ctx)
+	return nil
 }
 
 // replaceFile atomically replaces name (in the layout root) with content.

@@ -200,7 +200,9 @@ func (l *Layout) open() error {
 	if err := checkLayoutFile(l.root, l.dir); err != nil {
 		return err
 	}
-	if fi, err := l.root.Lstat(BlobsDir); err != nil || !fi.IsDir() {
+	if fi, err := l.root.Lstat(BlobsDir); fsx.IsEnvironment(err) {
+		return fmt.Errorf("%s: %w", l.dir, err)
+	} else if err != nil || !fi.IsDir() {
 		what := "missing"
 		if err == nil {
 			what = fsx.FileKind(fi.Mode())
@@ -291,11 +293,16 @@ func checkLayoutFile(r *os.Root, dir string) error {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%s: missing %s: %w", dir, LayoutFile, ErrNotLayout)
 		}
+		if fsx.IsEnvironment(err) {
+			return fmt.Errorf("%s/%s: %w", dir, LayoutFile, err)
+		}
 		return fmt.Errorf("%s/%s: %v: %w: %w", dir, LayoutFile, err, ErrNotLayout, ErrCorrupt)
 	}
 	defer f.Close()
 	b, err := strictjson.ReadAll(f, 64<<10)
-	if err != nil {
+	if fsx.IsEnvironment(err) {
+		return fmt.Errorf("%s/%s: %w", dir, LayoutFile, err)
+	} else if err != nil {
 		return fmt.Errorf("%s/%s: %v: %w", dir, LayoutFile, err, ErrNotLayout)
 	}
 	var v struct {

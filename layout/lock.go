@@ -81,9 +81,9 @@ func (l *Layout) openLockFile(rel string) (*os.File, error) {
 	if fi, err := l.root.Lstat(rel); err == nil && !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s: not a regular file (%s)", filepath.Join(l.dir, rel), fsx.FileKind(fi.Mode()))
 	}
-	f, err := l.root.OpenFile(rel, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := l.root.OpenFile(rel, os.O_RDWR|os.O_CREATE|fsx.ONonblock, 0o644)
 	if err != nil && (errors.Is(err, fs.ErrPermission) || isReadOnlyFS(err)) {
-		f, err = l.root.Open(rel)
+		f, err = l.root.OpenFile(rel, os.O_RDONLY|fsx.ONonblock, 0)
 	}
 	if err != nil {
 		return nil, err // names the lock file

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
@@ -30,10 +31,15 @@ type VerifyOptions struct {
 
 // Problem is one thing Verify found wrong.
 type Problem struct {
-	Kind   string // "missing", "corrupt", "invalid"
+	Kind   string // "missing", "corrupt", "invalid", "unreadable"
 	Digest digest.Digest
 	Where  string // "layer 1 of v1"
 	Detail string
+	// Cause is the environment failure (permission denied, an I/O
+	// error, too many open files: fsx.IsEnvironment) that kept an
+	// "unreadable" blob from being checked; it says nothing about the
+	// blob's bytes.
+	Cause error `json:"-"`
 }
 
 func (p Problem) String() string {
@@ -155,6 +161,8 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 func classify(err error, root Node) Problem {
 	kind := "corrupt"
 	switch {
+	case fsx.IsEnvironment(err):
+		return Problem{Kind: "unreadable", Where: root.Role, Detail: err.Error(), Cause: err}
 	case errors.Is(err, cas.ErrNotFound):
 		kind = "missing"
 	case errors.Is(err, cas.ErrInvalidDigest):
@@ -183,12 +191,18 @@ func (l *Layout) checkBlob(ctx context.Context, n *Node, o VerifyOptions, warn f
 	prob := func(kind, detail string) *Problem {
 		return &Problem{Kind: kind, Digest: d.Digest, Where: n.Path(), Detail: detail}
 	}
+	failed := func(err error) *Problem {
+		if fsx.IsEnvironment(err) {
+			return &Problem{Kind: "unreadable", Digest: d.Digest, Where: n.Path(), Detail: err.Error(), Cause: err}
+		}
+		return prob("corrupt", err.Error())
+	}
 	info, err := l.blobs.Stat(ctx, d.Digest)
 	switch {
 	case errors.Is(err, cas.ErrNotFound):
 		return prob("missing", "not in blobs/"), 0, nil
 	case err != nil:
-		return prob("corrupt", err.Error()), 0, nil
+		return failed(err), 0, nil
 	case info.Size != d.Size:
 		return prob("corrupt", fmt.Sprintf("size %d in descriptor, blob is %d", d.Size, info.Size)), 0, nil
 	}
@@ -200,7 +214,7 @@ func (l *Layout) checkBlob(ctx context.Context, n *Node, o VerifyOptions, warn f
 	}
 	rc, err := l.blobs.OpenVerified(ctx, d)
 	if err != nil {
-		return prob("corrupt", err.Error()), 0, nil
+		return failed(err), 0, nil
 	}
 	defer rc.Close()
 	var w io.Writer = io.Discard
@@ -212,7 +226,7 @@ func (l *Layout) checkBlob(ctx context.Context, n *Node, o VerifyOptions, warn f
 		if ctx.Err() != nil {
 			return nil, n64, ctx.Err()
 		}
-		return prob("corrupt", err.Error()), n64, nil
+		return failed(err), n64, nil
 	}
 	return nil, n64, nil
 }
@@ -222,7 +236,7 @@ type progressWriter func(int64)
 func (p progressWriter) Write(b []byte) (int, error) { p(int64(len(b))); return len(b), nil }
 
 // Verified is a convenience: Verify, then an error listing every problem
-// (wrapping ErrMissingBlob if all are missing blobs, else ErrCorrupt).
+// (see Report.Err).
 func (l *Layout) Verified(ctx context.Context, o VerifyOptions) error {
 	rep, err := l.Verify(ctx, o)
 	if err != nil {
@@ -231,15 +245,21 @@ func (l *Layout) Verified(ctx context.Context, o VerifyOptions) error {
 	return rep.Err()
 }
 
-// Err summarises the report's problems as one error, or nil.
+// Err summarises the report's problems as one error, or nil. It wraps
+// ErrCorrupt if anything was found corrupt or invalid; else, if a blob
+// could not be read (an environment failure, which says nothing about
+// the layout), that failure; else ErrMissingBlob.
 func (r *Report) Err() error {
 	if len(r.Problems) == 0 {
 		return nil
 	}
-	class := ErrMissingBlob
+	var class error = ErrMissingBlob
 	var buf bytes.Buffer
 	for i, p := range r.Problems {
-		if p.Kind != "missing" {
+		switch {
+		case p.Kind == "unreadable" && class == ErrMissingBlob:
+			class = p.Cause
+		case p.Kind != "missing" && p.Kind != "unreadable":
 			class = ErrCorrupt
 		}
 		if i > 0 {

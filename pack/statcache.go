@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
 	"github.com/opencontainers/go-digest"
@@ -49,10 +50,12 @@ type statCache struct {
 }
 
 // loadStatCache reads the layout's cache; a missing or unreadable cache is
-// an empty one.
+// an empty one. It is private state no user names, so anything but a
+// regular file there (a FIFO would block the open) is never opened
+// (RELIABILITY I15), and the read is bounded.
 func loadStatCache(l *layout.Layout) *statCache {
 	c := &statCache{entries: map[string]statEntry{}, now: time.Now()}
-	f, err := l.Root().Open(statCacheFile)
+	f, err := fsx.OpenRegular(l.Root(), statCacheFile)
 	if err != nil {
 		return c
 	}

@@ -303,6 +303,16 @@ func TestOutputCommitRaces(t *testing.T) {
 			t.Error("the FIFO was replaced")
 		}
 	})
+	t.Run("stale partial", func(t *testing.T) {
+		p := filepath.Join(t.TempDir(), "x.tar")
+		os.WriteFile(p+PartialSuffix, []byte("stale bytes of a crashed run"), 0o644)
+		if _, err := writeOut(p, OutputOptions{}, []byte("new")); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(p); string(b) != "new" {
+			t.Errorf("got %q", b)
+		}
+	})
 	t.Run("planted partial symlink", func(t *testing.T) {
 		dir := t.TempDir()
 		p := filepath.Join(dir, "x.tar")

@@ -160,7 +160,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	runtime.GOMAXPROCS(e.g.jobs)
+	out := &checkedWriter{w: stdout}
+	e.stdout = out
 	err := runner(e, pos)
+	if err == nil && out.err != nil {
+		err = fmt.Errorf("output lost: %w", out.err) // a full disk, a closed pipe
+	}
+	sig, done := gotSignal.Load(), committed.Load()
 	if err != nil {
 		hint := ""
 		if errors.Is(err, layout.ErrTagExists) {
@@ -176,12 +182,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if h := registryHint(err); h != "" {
 			hint = h
 		}
-		if gotSignal.Load() != 0 {
-			hint = fmt.Sprintf(" (interrupted by %s)", signalName(gotSignal.Load()))
+		switch {
+		case done:
+			hint += "; the change itself was committed and is complete"
+		case sig != 0:
+			hint = fmt.Sprintf(" (interrupted by %s before the command committed)", signalName(sig))
 		}
 		fmt.Fprintf(stderr, "oci-pack %s: %v%s\n", c.name, err, hint)
+	} else if sig != 0 && done {
+		fmt.Fprintf(stderr, "oci-pack %s: %s came after the change was committed: it is complete\n", c.name, signalName(sig))
 	}
 	return exitCode(err)
+}
+
+// checkedWriter keeps the first error writing to stdout: output lost to
+// a full disk or a closed pipe makes the command fail (RELIABILITY I16),
+// whichever print lost it.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
 }
 
 func newFlagSet(c *command, g *globals) (*pflag.FlagSet, func(*env, []string) error) {

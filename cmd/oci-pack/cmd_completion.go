@@ -7,7 +7,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/strictjson"
 	"github.com/spf13/pflag"
 )
 
@@ -62,8 +64,15 @@ func completeRef(word string) []string {
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return nil
 	}
-	b, err := os.ReadFile(dir + "/" + layout.IndexFile)
-	if err != nil || len(b) > 8<<20 {
+	// The user names the directory, not index.json: a FIFO or device
+	// there must not hang the shell, nor a huge file fill its memory.
+	f, fi, err := fsx.OpenUnnamed(dir + "/" + layout.IndexFile)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	b, err := io.ReadAll(fsx.LimitReader(f, min(fi.Size(), strictjson.MaxDocument), layout.IndexFile))
+	if err != nil {
 		return nil
 	}
 	idx, err := layout.ParseIndex(b)

@@ -29,7 +29,7 @@ oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models
 oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB --sign release.key   # + llama.tar.sigstore.json`,
 		minArgs: 1, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
-			out := fs.StringP("output", "o", "", "archive file, or - for stdout (required)")
+			out := fs.StringP("output", "o", "", "archive file (replaced only if a regular file; a symlink is followed to one), a FIFO or character device (streamed to), or - for stdout (required)")
 			split := fs.String("split-size", "", "write FILE.000, FILE.001, … of at most SIZE bytes each (4GiB, 100MiB, 4G, 1000000; 4GiB gives volumes of 4 GiB - 1, the FAT32 limit)")
 			exclude := fs.String("exclude-from", "", "receipt of the receiving site (oci-pack receipt): leave out the blobs it holds, except manifests and indexes")
 			comp := fs.String("compression", "none", "compress the whole archive: none, gzip or zstd")
@@ -126,7 +126,9 @@ func runExport(e *env, l *layout.Layout, out string, split int64, o archive.Expo
 	var vols []archive.Volume
 	var err error
 	if out == "-" {
-		res, err = archive.Export(e.ctx, l, e.stdout, o)
+		if res, err = archive.Export(e.ctx, l, e.stdout, o); err == nil {
+			layout.NotifyCommitted(e.ctx) // the whole stream is written
+		}
 	} else {
 		res, vols, err = archive.ExportFile(e.ctx, l, out, split, o)
 	}
@@ -134,9 +136,12 @@ func runExport(e *env, l *layout.Layout, out string, split int64, o archive.Expo
 	if err != nil {
 		return err
 	}
-	reportExport(e, out, res, vols)
+	reportExport(e, res, vols)
 	if signer != nil {
-		path, err := signTransfer(e, signer, out+archive.SidecarSuffix, res.Index)
+		if res.Sidecar == "" {
+			return usagef("--sign: %s got no sidecar file to sign (a stream)", out)
+		}
+		path, err := signTransfer(e, signer, res.Sidecar, res.Index)
 		if err != nil {
 			return err
 		}
@@ -144,7 +149,7 @@ func runExport(e *env, l *layout.Layout, out string, split int64, o archive.Expo
 	}
 	if e.json() {
 		return e.printJSON(map[string]any{
-			"output": out, "volumes": vols, "entries": res.Entries,
+			"output": out, "volumes": vols, "sidecar": res.Sidecar, "entries": res.Entries,
 			"blobs": res.Blobs, "blobBytes": res.BlobBytes, "excluded": res.Excluded, "excludedBytes": res.ExcludedBytes,
 			"missing": res.Missing, "tarBytes": res.TarBytes, "compression": res.Compression,
 			"twins": res.Twins, "twinBytes": res.TwinBytes,
@@ -153,7 +158,7 @@ func runExport(e *env, l *layout.Layout, out string, split int64, o archive.Expo
 	return nil
 }
 
-func reportExport(e *env, out string, res *archive.ExportResult, vols []archive.Volume) {
+func reportExport(e *env, res *archive.ExportResult, vols []archive.Volume) {
 	for _, d := range res.Missing {
 		e.warnf("left out missing blob %s (--allow-missing)", d)
 	}
@@ -174,8 +179,8 @@ func reportExport(e *env, out string, res *archive.ExportResult, vols []archive.
 		comp = ", " + string(res.Compression) + "-compressed"
 	}
 	e.infof("exported %d index entr%s, %d blob(s), %s (tar %s%s) to %s", res.Entries, plural(res.Entries, "y", "ies"), res.Blobs, humanBytes(res.BlobBytes), humanBytes(res.TarBytes), comp, where)
-	if len(vols) > 0 {
-		e.infof("checksums in %s (sha256sum -c)", out+archive.SidecarSuffix)
+	if res.Sidecar != "" {
+		e.infof("checksums in %s (sha256sum -c)", res.Sidecar)
 	}
 }
 

@@ -12,9 +12,11 @@ func init() {
 		args:  "LAYOUT",
 		short: `print what the layout holds, {"blobs":[…],"tags":{…}}, for export --exclude-from`,
 		long: `oci-pack receipt offline > site.json
+oci-pack receipt offline -o /media/usb/site.json      # replaced atomically: the old receipt or the whole new one
 oci-pack export models:v2 --exclude-from site.json -o delta.tar   # back at the connected site`,
 		minArgs: 1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			out := fs.StringP("output", "o", "-", "file to write (replaced only if a regular file; a symlink is followed to one), a FIFO or character device, or - for stdout")
 			return func(e *env, args []string) error {
 				l, err := e.open(args[0], layout.ReadOnly, false)
 				if err != nil {
@@ -25,7 +27,16 @@ oci-pack export models:v2 --exclude-from site.json -o delta.tar   # back at the 
 				if err != nil {
 					return err
 				}
-				return r.Encode(e.stdout)
+				if *out == "-" {
+					return r.Encode(e.stdout)
+				}
+				final, err := r.WriteFile(*out)
+				if err != nil {
+					return err
+				}
+				layout.NotifyCommitted(e.ctx)
+				e.infof("receipt of %d blob(s) and %d tag(s) written to %s", len(r.Blobs), len(r.Tags), final)
+				return nil
 			}
 		},
 	})

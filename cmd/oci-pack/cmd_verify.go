@@ -56,7 +56,9 @@ oci-pack verify models --trust trust.json                     # every tag, each 
 					}
 				}
 				if err := rep.Err(); err != nil {
-					return fmt.Errorf("%s: %d problem(s) found: %w", args[0], len(rep.Problems), errIntegrity)
+					// rep.Err's class: corrupt (3), or a blob that could
+					// not be read at all (1, the environment's failure).
+					return classified{fmt.Errorf("%s: %d problem(s) found", args[0], len(rep.Problems)), err}
 				}
 				if !e.json() {
 					fmt.Fprintf(e.stdout, "ok: %d blobs, %s re-hashed\n", rep.Blobs, humanBytes(rep.Bytes))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/archive"
@@ -43,19 +44,28 @@ var errIntegrity = errors.New("integrity failure")
 // errConflict lets commands mark other conflicts (an existing file).
 var errConflict = errors.New("conflict")
 
-// exitCode classifies err.
+// exitCode classifies err: the one place an error becomes an exit class
+// (RELIABILITY I11, I16).
 func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case gotSignal.Load() != 0:
-		// Interrupted: whatever error the unwinding produced (a read cut
-		// short, a cancelled lock wait) is the signal's doing.
+	case gotSignal.Load() != 0 && !committed.Load():
+		// Interrupted before the commit: whatever error the unwinding
+		// produced (a read cut short, a cancelled lock wait) is the
+		// signal's doing. After the commit the change stands, and the
+		// error (a report that could not be written) is classed as such.
 		return int(gotSignal.Load())
-	case errors.Is(err, errUsage), errors.Is(err, layout.ErrInvalidArgument), errors.Is(err, layout.ErrInvalidTag), errors.Is(err, layout.ErrNotManifest):
+	case errors.Is(err, errUsage), errors.Is(err, layout.ErrInvalidArgument), errors.Is(err, layout.ErrInvalidTag),
+		errors.Is(err, layout.ErrNotManifest), errors.Is(err, fsx.ErrBadOutput):
 		return exitUsage
 	case errors.Is(err, layout.ErrTagExists), errors.Is(err, layout.ErrLocked), errors.Is(err, errConflict), errors.Is(err, sign.ErrKeyExists):
 		return exitConflict
+	case fsx.IsEnvironment(err):
+		// Permission denied, too many open files, an I/O error, a full
+		// disk: the environment failed, whatever the error was found
+		// reading — never "corrupt" (exit 3).
+		return exitFailure
 	}
 	for _, e := range integrityErrors {
 		if errors.Is(err, e) {
@@ -65,9 +75,12 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// signalName names the signal behind an exit code of 130 or 143.
+// signalName names the signal behind an exit code of 129, 130 or 143.
 func signalName(code int32) string {
-	if code == 130 {
+	switch code {
+	case exitSIGHUP:
+		return "SIGHUP"
+	case exitSIGINT:
 		return "SIGINT"
 	}
 	return "SIGTERM"

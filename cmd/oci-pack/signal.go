@@ -9,11 +9,25 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/oci-pack/oci-pack/layout"
 )
 
 // gotSignal records the signal that cancelled the context, for the exit
-// code (130 for SIGINT, 143 for SIGTERM).
+// code (129 for SIGHUP, 130 for SIGINT, 143 for SIGTERM).
 var gotSignal atomic.Int32
+
+// Exit codes of the signals that stop a command (128 + the signal number).
+const (
+	exitSIGHUP  = 129
+	exitSIGINT  = 130
+	exitSIGTERM = 143
+)
+
+// committed is set at the command's commit point (layout.NotifyCommitted):
+// from then on its change is complete and durable, and a signal no
+// longer makes the command a failure (RELIABILITY I16).
+var committed atomic.Bool
 
 // unwindGrace is how long a command may take to unwind after SIGINT or
 // SIGTERM before the process exits anyway. Most work sees the cancelled
@@ -37,16 +51,33 @@ func atForcedExit(fn func()) {
 	forcedExitCleanups.Unlock()
 }
 
-// signalContext is cancelled by SIGINT or SIGTERM, so commands unwind,
-// remove their staging files and release their locks before exiting. If
-// the command has not returned unwindGrace later (or a second signal
-// comes), the registered cleanups run and the process exits with 130 or
-// 143; the kernel releases its locks.
+// stopSignals are the signals that stop a command, with their exit
+// codes. SIGHUP is an ssh session or terminal closing: like Ctrl-C, it
+// must not leave staging or .partial files behind.
+var stopSignals = map[os.Signal]int32{syscall.SIGHUP: exitSIGHUP, os.Interrupt: exitSIGINT, syscall.SIGTERM: exitSIGTERM}
+
+// signalContext is cancelled by SIGINT, SIGTERM or SIGHUP, so commands
+// unwind, remove their staging files and release their locks before
+// exiting. A signal the process was started with ignored (nohup, a
+// background job) stays ignored. If the command has not returned
+// unwindGrace later (or a second signal comes), the registered cleanups
+// run and the process exits with the signal's code — or, if the command
+// had already committed, with 0 and a message saying so. SIGPIPE is
+// caught too, so a write to a closed stdout fails with EPIPE (which the
+// command reports, exit 1) instead of killing the process mid-work.
+// The returned context carries the commit notification (committed).
 func signalContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
+	ctx = layout.WithCommitNotify(ctx, func() { committed.Store(true) })
 	stopped := make(chan struct{})
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	for s := range stopSignals {
+		if !signal.Ignored(s) {
+			signal.Notify(ch, s)
+		}
+	}
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
 	go func() {
 		var s os.Signal
 		select {
@@ -54,10 +85,7 @@ func signalContext() (context.Context, func()) {
 		case <-stopped:
 			return
 		}
-		code := int32(143)
-		if s == os.Interrupt {
-			code = 130
-		}
+		code := stopSignals[s]
 		gotSignal.Store(code)
 		cancel()
 		select {
@@ -70,13 +98,18 @@ func signalContext() (context.Context, func()) {
 		for _, fn := range forcedExitCleanups.fns {
 			fn()
 		}
-		fmt.Fprintf(os.Stderr, "oci-pack: interrupted (%v); exited without waiting for the command to finish unwinding\n", s)
+		if committed.Load() {
+			fmt.Fprintf(os.Stderr, "oci-pack: %v after the change was committed: the change is complete; exited before the command finished reporting it\n", s)
+			os.Exit(exitOK)
+		}
+		fmt.Fprintf(os.Stderr, "oci-pack: interrupted (%v) before the command committed; exited without waiting for it to finish unwinding\n", s)
 		os.Exit(int(code))
 	}()
 	var once sync.Once
 	return ctx, func() {
 		once.Do(func() {
 			signal.Stop(ch)
+			signal.Stop(pipe)
 			close(stopped)
 			cancel()
 		})

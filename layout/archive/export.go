@@ -55,6 +55,7 @@ type ExportResult struct {
 	Index         digest.Digest // digest of the archive's index.json (what a signed transfer names)
 	Twins         int           // tar layers carried as recipes over their raw twins
 	TwinBytes     int64         // their bytes, not carried
+	Sidecar       string        // the checksum file ExportFile wrote ("" for a stream)
 }
 
 // layoutFile is the oci-layout every export carries.

@@ -19,19 +19,27 @@ const FAT32MaxFile = 4<<30 - 1
 // ExportFile writes the export o describes to the file path or, with
 // split > 0, to the volumes path.000, path.001, … of at most split bytes
 // each, plus the sidecar path.sha256 listing every volume in `sha256sum -c`
-// form. The stream is compressed as a whole when o.Compression says so.
-// A path inside the layout (or resolving there) is refused before anything
-// is written. Every file is written as NAME.partial, fsynced, and renamed
-// only once the whole export succeeded: on error nothing is left under a
-// final name.
+// form (res.Sidecar). The stream is compressed as a whole when
+// o.Compression says so. Every path is written by the output rule of
+// fsx.CreateOutput (RELIABILITY I13): a regular file or nothing is written
+// as NAME.partial, fsynced, and renamed only once the whole export
+// succeeded, so on error nothing is left under a final name; a FIFO, a
+// character device or "-" is streamed to (one output, no sidecar); a
+// symlink is followed to a regular file, whose directory then also holds
+// the sidecar; anything else — and a stream at a split volume's name — is
+// refused, wrapping fsx.ErrBadOutput. A path inside the layout (or
+// resolving there) is refused before anything is written.
 func ExportFile(ctx context.Context, l *layout.Layout, path string, split int64, o ExportOptions) (*ExportResult, []Volume, error) {
 	if split == 4<<30 {
 		split = FAT32MaxFile
 	}
-	if err := CheckOutside(l.Dir(), path); err != nil {
-		return nil, nil, err
+	check := func(final string) error {
+		if final == "-" {
+			return nil
+		}
+		return CheckOutside(l.Dir(), final)
 	}
-	vols, err := CreateVolumes(path, split)
+	vols, err := createVolumes(path, split, check)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -44,6 +52,8 @@ func ExportFile(ctx context.Context, l *layout.Layout, path string, split int64,
 		vols.Abort()
 		return nil, nil, err
 	}
+	res.Sidecar = vols.Sidecar()
+	layout.NotifyCommitted(ctx)
 	return res, written, nil
 }
 
@@ -88,7 +98,7 @@ func OpenArchives(files []string, notify func(string)) (*Archives, error) {
 		}
 		a.sets = append(a.sets, vols)
 		if vols.Sidecar() == "" && notify != nil {
-			notify(fmt.Sprintf("no %s beside %s: relying on the archive's structure and blob digests", group[0]+SidecarSuffix, group[0]))
+			notify(fmt.Sprintf("no %s beside %s: relying on the archive's structure and blob digests", vols.SidecarPath(), group[0]))
 		}
 		a.srcs = append(a.srcs, Source{Name: group[0], R: vols, Size: vols.Size(), Verify: vols.Finish})
 	}

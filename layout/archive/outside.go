@@ -12,16 +12,15 @@ import (
 
 // CheckOutside refuses an export written into the layout it exports
 // (`export L -o L/index.json`, `-o L/blobs/sha256/<hex>`): writing it
-// would replace the very files being read. out is the path given to
-// CreateVolumes; every file that writes — FILE or FILE.NNN, their
-// .partial and the sidecar FILE.sha256 — lies in out's directory, so it
-// is enough that neither out nor any directory above it is layoutDir.
+// would replace the very files being read. ExportFile calls it with every
+// path an output reaches (after following a symlink, see
+// fsx.CreateOutput); the .partial of each lies in the same directory, so
+// it is enough that neither out nor any directory above it is layoutDir.
 //
 // out's directory is resolved with filepath.EvalSymlinks, and identity is
 // compared with os.SameFile against layoutDir (whose own symlinks Stat
 // follows), so symlinks, `..`, case-folding file systems and bind mounts
-// cannot disguise the layout. A final name that is itself a symlink is
-// not followed: the export replaces the link, never its target. An out
+// cannot disguise the layout. An out
 // whose last element is not a file name ("", ".", "..", a trailing
 // separator) is refused, since FILE.partial would then land elsewhere.
 // Refusals wrap layout.ErrInvalidArgument and name both paths. An output directory

@@ -9,7 +9,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/cas/fsx"
 )
 
 // TestVolumeWriterIgnoresPlantedPartials: a symlink waiting at any
@@ -59,23 +59,6 @@ func TestVolumeWriterIgnoresPlantedPartials(t *testing.T) {
 	}
 }
 
-// TestCreateFreshReplacesStale: a stale .partial (a crashed export's) is
-// replaced by a new, empty file.
-func TestCreateFreshReplacesStale(t *testing.T) {
-	p := filepath.Join(t.TempDir(), "x.tar.partial")
-	if err := os.WriteFile(p, []byte("stale"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := createFresh(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	if b := readFile(t, p); len(b) != 0 {
-		t.Errorf("stale content kept: %q", b)
-	}
-}
-
 // An output name that is a directory is refused before anything is
 // written, and a Commit that cannot rename a volume onto its final name
 // leaves what was there (a directory, an earlier export) in place.
@@ -85,7 +68,7 @@ func TestVolumeWriterKeepsWhatIsThere(t *testing.T) {
 	if err := os.Mkdir(out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := CreateVolumes(out, 0); !errors.Is(err, layout.ErrInvalidArgument) {
+	if _, err := CreateVolumes(out, 0); !errors.Is(err, fsx.ErrBadOutput) {
 		t.Errorf("CreateVolumes onto a directory: %v, want a usage error", err)
 	}
 	// Split volumes: volume 000 becomes an (empty) directory before the

@@ -5,11 +5,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/oci-pack/oci-pack/cas/fsx"
 )
 
 // SidecarSuffix names the checksum file beside an export: FILE.sha256 for
@@ -36,7 +37,8 @@ func formatSidecar(vols []Volume) []byte {
 
 // readSidecar parses a sha256sum file into base name → digest. Lines in
 // binary mode ("hex *name") and escaped lines are accepted; anything else
-// is an error naming the line.
+// is an error naming the line. The user did not name the sidecar, so it
+// is opened by fsx.OpenUnnamed: anything but a regular file is refused.
 func readSidecar(path string) (map[string]digest.Digest, error) {
 	sums, _, err := readSidecarDigest(path)
 	return sums, err
@@ -45,7 +47,7 @@ func readSidecar(path string) (map[string]digest.Digest, error) {
 // readSidecarDigest is readSidecar that also returns the digest of the
 // bytes it parsed (what a signed transfer names).
 func readSidecarDigest(path string) (map[string]digest.Digest, digest.Digest, error) {
-	f, err := os.Open(path)
+	f, _, err := fsx.OpenUnnamed(path)
 	if err != nil {
 		return nil, "", err
 	}

@@ -13,20 +13,32 @@ import (
 	"strings"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/opencontainers/go-digest"
 )
 
-// volumeName matches a volume's name: FILE.NNN.
-var volumeName = regexp.MustCompile(`^(.+)\.([0-9]{3})$`)
+// volumeName matches a volume's name: FILE.NNN (FILE may hold any byte,
+// a newline too).
+var volumeName = regexp.MustCompile(`(?s)^(.+)\.([0-9]{3})$`)
 
 // VolumeReader reads an archive's files in order as one stream, without
 // joining them on disk. When a sidecar FILE.sha256 lies beside them, every
 // volume must be listed in it and every listed volume present, and each
 // volume is hashed as it is read (on another goroutine) and checked the
 // moment its last byte has been read.
+//
+// Volumes the user did not name — FILE.001, … found beside FILE.000, and
+// the sidecar — are opened by fsx.OpenUnnamed: they must be regular files
+// (a FIFO or a link to /dev/zero is refused, never read), and
+// (RELIABILITY I15) every regular volume is read no further than the size
+// it had when opened. A volume the user named may be a stream (a FIFO, a
+// process substitution); it is read as such.
 type VolumeReader struct {
 	paths   []string
+	named   int // paths[:named] were given by the user
+	regular []bool
+	want    string                   // the sidecar looked for
 	sidecar string                   // "" when there is none
 	sums    map[string]digest.Digest // base name → digest, from the sidecar
 	// sidecarDigest is the sha256 of the sidecar's bytes as parsed.
@@ -34,6 +46,7 @@ type VolumeReader struct {
 	size          int64 // total bytes, -1 if unknown
 	i             int   // current volume
 	f             *os.File
+	r             io.Reader // reads f, bounded by its size when regular
 	h             *cas.AsyncHash
 	err           error // sticky
 }
@@ -53,20 +66,28 @@ func OpenVolumes(paths []string) (*VolumeReader, error) {
 	if len(paths) == 0 {
 		return nil, errors.New("no archive given")
 	}
+	named := len(paths)
 	paths, base, err := volumePaths(paths)
 	if err != nil {
 		return nil, err
 	}
-	v := &VolumeReader{paths: paths}
-	for _, p := range paths {
+	v := &VolumeReader{paths: paths, named: min(named, len(paths)), want: base + SidecarSuffix}
+	for i, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
 			return nil, err
 		}
-		if !fi.Mode().IsRegular() {
-			v.size = -1 // a pipe (<(...)) or device: fine, size unknown
-		} else if v.size >= 0 {
-			v.size += fi.Size()
+		v.regular = append(v.regular, fi.Mode().IsRegular())
+		switch {
+		case fi.Mode().IsRegular():
+			if v.size >= 0 {
+				v.size += fi.Size()
+			}
+		case i >= v.named:
+			return nil, fmt.Errorf("%s (found beside %s) is a %s: a volume found by name must be a regular file; remove it, or give every volume by name to read it as a stream: %w",
+				p, paths[0], fsx.FileKind(fi.Mode()), fsx.ErrNotRegular)
+		default:
+			v.size = -1 // a pipe (<(...)) or device named by the user: read as a stream, size unknown
 		}
 	}
 	if err := v.loadSidecar(base); err != nil {
@@ -265,6 +286,10 @@ func (v *VolumeReader) Paths() []string { return v.paths }
 // Sidecar is the checksum file in use, or "".
 func (v *VolumeReader) Sidecar() string { return v.sidecar }
 
+// SidecarPath is the checksum file looked for beside the volumes
+// (FILE.sha256 for FILE or FILE.000), whether or not it exists.
+func (v *VolumeReader) SidecarPath() string { return v.want }
+
 // Size is the total size of the volumes, or -1 if one is not a regular
 // file.
 func (v *VolumeReader) Size() int64 { return v.size }
@@ -278,17 +303,11 @@ func (v *VolumeReader) Read(p []byte) (int, error) {
 			if v.i == len(v.paths) {
 				return 0, io.EOF
 			}
-			f, err := os.Open(v.paths[v.i])
-			if err != nil {
-				v.err = err
+			if v.err = v.open(); v.err != nil {
 				break
 			}
-			v.f = f
-			if v.sums != nil {
-				v.h = cas.NewAsyncHash(digest.SHA256)
-			}
 		}
-		n, err := v.f.Read(p)
+		n, err := v.r.Read(p)
 		if v.h != nil {
 			v.h.Write(p[:n])
 		}
@@ -307,11 +326,43 @@ func (v *VolumeReader) Read(p []byte) (int, error) {
 	return 0, v.err
 }
 
+// open opens volume v.i: one the user named as it is (it may be a
+// stream), one found by name only if it is a regular file; a regular
+// volume is bounded by the size it has once open.
+func (v *VolumeReader) open() error {
+	path := v.paths[v.i]
+	var f *os.File
+	var fi fs.FileInfo
+	var err error
+	if v.i < v.named {
+		if f, err = os.Open(path); err == nil {
+			fi, err = f.Stat()
+		}
+	} else {
+		f, fi, err = fsx.OpenUnnamed(path)
+	}
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return err
+	}
+	v.f, v.r = f, f
+	v.regular[v.i] = fi.Mode().IsRegular()
+	if v.regular[v.i] {
+		v.r = fsx.LimitReader(f, fi.Size(), path)
+	}
+	if v.sums != nil {
+		v.h = cas.NewAsyncHash(digest.SHA256)
+	}
+	return nil
+}
+
 // next closes the finished volume and checks it against the sidecar.
 func (v *VolumeReader) next() error {
 	path := v.paths[v.i]
 	v.f.Close()
-	v.f = nil
+	v.f, v.r = nil, nil
 	v.i++
 	if v.h == nil {
 		return nil
@@ -327,7 +378,9 @@ func (v *VolumeReader) next() error {
 // Finish reads whatever is left of the volumes and reports the first
 // sidecar mismatch, if any. After an import failed, it tells a damaged
 // volume (the cause to report) from a hostile but intact archive. With no
-// sidecar it only closes the reader.
+// sidecar it only closes the reader. It reads only regular files, each
+// no further than its size: at a volume that is a stream (named by the
+// user) it stops, since such a volume may never end.
 func (v *VolumeReader) Finish() error {
 	if v.sums == nil {
 		v.Close()
@@ -335,6 +388,10 @@ func (v *VolumeReader) Finish() error {
 	}
 	buf := make([]byte, copyBufferSize)
 	for {
+		if v.err == nil && v.i < len(v.paths) && !v.regular[v.i] {
+			v.Close()
+			return nil
+		}
 		_, err := v.Read(buf)
 		if err == io.EOF {
 			return nil
@@ -357,7 +414,7 @@ func (v *VolumeReader) Close() error {
 	}
 	if v.f != nil {
 		err := v.f.Close()
-		v.f = nil
+		v.f, v.r = nil, nil
 		return err
 	}
 	return nil

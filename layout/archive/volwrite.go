@@ -5,13 +5,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/cas/fsx"
-	"github.com/oci-pack/oci-pack/layout"
 )
 
 // MaxVolumes bounds a split export: volume names have three digits, so
@@ -19,7 +17,7 @@ import (
 const MaxVolumes = 1000
 
 // partialSuffix marks a file still being written.
-const partialSuffix = ".partial"
+const partialSuffix = fsx.PartialSuffix
 
 // Volume is one file of a finished export.
 type Volume struct {
@@ -31,35 +29,52 @@ type Volume struct {
 // VolumeWriter writes one stream to a file, or with a split size to
 // consecutive volumes FILE.000, FILE.001, … of at most that many bytes,
 // each hashed as it is written (on another goroutine) for the sidecar.
-// Every file is written as NAME.partial; Commit makes them final.
+// Every file goes through fsx.CreateOutput (RELIABILITY I13): a regular
+// file (or nothing) is written as NAME.partial and made final by Commit;
+// a single output that is a FIFO or a character device is streamed to
+// (no sidecar then); a symlink is followed to a regular file; anything
+// else is refused, wrapping fsx.ErrBadOutput.
 type VolumeWriter struct {
 	path  string
 	split int64 // 0: one file
+	check func(final string) error
 	done  []Volume
-	made  []string // every file created, for Abort
-	f     *os.File
-	w     fsx.WritebackFile // writes to f, starting writeback as it goes
+	outs  []*fsx.Output // every volume, for Commit and Abort
+	cur   *fsx.Output
+	w     fsx.WritebackFile // writes to cur, starting writeback as it goes
 	h     *cas.AsyncHash
-	n     int64 // bytes in the current volume
-	err   error // sticky
+	n     int64  // bytes in the current volume
+	err   error  // sticky
+	side  string // the sidecar written by Commit ("" for a stream)
+	// published are final names Commit renamed into place: an
+	// incomplete set that Abort removes after a failed Commit.
+	published []string
 }
+
+// splitNeedsFiles is why a split export refuses a stream at a volume's
+// name.
+const splitNeedsFiles = "split volumes are written as files: each is renamed into place only when the whole set is complete, " +
+	"and the sidecar lists each by its digest; a stream cannot be either (export without --split-size to stream)"
 
 // CreateVolumes starts writing path (split == 0) or its volumes.
 func CreateVolumes(path string, split int64) (*VolumeWriter, error) {
+	return createVolumes(path, split, nil)
+}
+
+// createVolumes is CreateVolumes with check called on every path a
+// volume reaches (a symlink's target) before it is created.
+func createVolumes(path string, split int64, check func(string) error) (*VolumeWriter, error) {
 	if split < 0 {
 		return nil, fmt.Errorf("split size %d: must not be negative", split)
 	}
-	v := &VolumeWriter{path: path, split: split}
-	if fi, err := os.Lstat(v.name(0)); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%w: %s is a directory; give the archive's file name", layout.ErrInvalidArgument, v.name(0))
-	}
+	v := &VolumeWriter{path: path, split: split, check: check}
 	if err := v.open(); err != nil {
 		return nil, err
 	}
 	return v, nil
 }
 
-// name is the final name of volume i.
+// name is the name of volume i.
 func (v *VolumeWriter) name(i int) string {
 	if v.split == 0 {
 		return v.path
@@ -72,12 +87,16 @@ func (v *VolumeWriter) open() error {
 	if i >= MaxVolumes {
 		return fmt.Errorf("%s: more than %d volumes; use a larger split size", v.path, MaxVolumes)
 	}
-	f, err := createFresh(v.name(i) + partialSuffix)
+	o := fsx.OutputOptions{Check: v.check}
+	if v.split > 0 {
+		o.FilesOnly, o.FilesOnlyWhy = true, splitNeedsFiles
+	}
+	out, err := fsx.CreateOutput(v.name(i), o)
 	if err != nil {
 		return err
 	}
-	v.made = append(v.made, f.Name())
-	v.f, v.w, v.h, v.n = f, fsx.WritebackFile{F: f}, cas.NewAsyncHash(digest.SHA256), 0
+	v.outs = append(v.outs, out)
+	v.cur, v.w, v.h, v.n = out, fsx.WritebackFile{F: out.File()}, cas.NewAsyncHash(digest.SHA256), 0
 	return nil
 }
 
@@ -109,27 +128,28 @@ func (v *VolumeWriter) Write(p []byte) (int, error) {
 
 // finish fsyncs and closes the current volume and records its digest.
 func (v *VolumeWriter) finish() error {
-	f, h := v.f, v.h
-	v.f, v.h = nil, nil
+	out, h := v.cur, v.h
+	v.cur, v.h = nil, nil
 	sum := h.Sum()
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", f.Name(), err)
+	if err := out.Close(); err != nil {
+		return err
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", f.Name(), err)
+	path := v.name(len(v.done))
+	if v.split == 0 {
+		path = out.Final() // a symlink's target: what the sidecar checks
 	}
-	v.done = append(v.done, Volume{Path: v.name(len(v.done)), Size: v.n, Digest: sum})
+	v.done = append(v.done, Volume{Path: path, Size: v.n, Digest: sum})
 	return nil
 }
 
 // Commit finishes the last volume, renames every volume from .partial to
 // its final name, removes volumes left over from an earlier, longer
-// export to the same name, and writes the sidecar FILE.sha256 (also via
-// .partial) listing every volume in `sha256sum -c` format. The old
-// sidecar is removed first, so a crash in between leaves volumes without
-// a sidecar, never a sidecar that lies. Nothing is reported as written
-// before the final directory fsync.
+// export to the same name, and writes the sidecar FILE.sha256 (through
+// the same output rule) listing every volume in `sha256sum -c` format.
+// An old sidecar that is a regular file is removed first, so a crash in
+// between leaves volumes without a sidecar, never a sidecar that lies.
+// Nothing is reported as written before the final directory fsync. A
+// single output streamed to a FIFO or device gets no sidecar.
 func (v *VolumeWriter) Commit() ([]Volume, error) {
 	if v.err != nil {
 		return nil, v.err
@@ -138,116 +158,99 @@ func (v *VolumeWriter) Commit() ([]Volume, error) {
 		v.err = err
 		return nil, err
 	}
+	if v.split == 0 && v.outs[0].Streamed() {
+		if err := v.outs[0].Commit(); err != nil {
+			v.err = err
+			return nil, err
+		}
+		v.err = errors.New("volumes already committed")
+		return v.done, nil
+	}
 	sidecar := v.path + SidecarSuffix
-	if err := removeIfExists(sidecar); err != nil {
+	if v.split == 0 {
+		sidecar = v.outs[0].Final() + SidecarSuffix
+	}
+	side, err := fsx.CreateOutput(sidecar, fsx.OutputOptions{Unnamed: true, Check: v.check})
+	if err != nil {
 		return nil, err
 	}
-	for _, vol := range v.done {
-		if err := os.Rename(vol.Path+partialSuffix, vol.Path); err != nil {
-			return nil, fmt.Errorf("rename %s: %w", vol.Path+partialSuffix, err)
+	if side.Replaces() {
+		if err := os.Remove(side.Final()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			side.Abort()
+			return nil, fmt.Errorf("remove the old %s: %w", side.Final(), err)
+		}
+	}
+	for _, out := range v.outs {
+		if err := out.Commit(); err != nil {
+			side.Abort()
+			return nil, err
 		}
 		// Only now is the final name ours to remove on Abort: before the
 		// rename it may be the user's (an earlier export, a directory).
-		v.made = append(v.made, vol.Path)
+		v.published = append(v.published, out.Final())
 	}
 	if v.split > 0 {
-		for i := len(v.done); i < MaxVolumes; i++ {
-			if err := os.Remove(v.name(i)); errors.Is(err, fs.ErrNotExist) {
-				break
-			} else if err != nil {
-				return nil, fmt.Errorf("remove stale volume: %w", err)
-			}
+		if err := removeStaleVolumes(v.path, len(v.done)); err != nil {
+			side.Abort()
+			return nil, err
 		}
 	}
-	if err := writeFileSynced(sidecar, formatSidecar(v.done)); err != nil {
+	if _, err := side.Write(formatSidecar(v.done)); err != nil {
+		side.Abort()
+		return nil, fmt.Errorf("write %s: %w", side.Final(), err)
+	}
+	if err := side.Commit(); err != nil {
 		return nil, err
 	}
-	if err := syncParent(v.path); err != nil {
-		return nil, err
+	if !side.Streamed() {
+		v.side = side.Final()
 	}
 	v.err = errors.New("volumes already committed")
 	return v.done, nil
 }
 
-// Abort removes every file written (after a failed Commit, also the
-// volumes it had renamed: they are an incomplete set). It must not be
+// removeStaleVolumes removes FILE.NNN from volume n up to the first gap:
+// what an earlier, longer export to the same name left. Only regular
+// files and symlinks (the link itself) are removed; anything else at a
+// volume's name stops the sweep and is left as it is.
+func removeStaleVolumes(path string, n int) error {
+	for i := n; i < MaxVolumes; i++ {
+		p := fmt.Sprintf("%s.%03d", path, i)
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) || (err == nil && !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0) {
+			return nil
+		}
+		if err == nil {
+			err = os.Remove(p)
+		}
+		if err != nil {
+			return fmt.Errorf("remove stale volume: %w", err)
+		}
+	}
+	return nil
+}
+
+// Sidecar is the checksum file Commit wrote ("" before Commit, and for a
+// stream).
+func (v *VolumeWriter) Sidecar() string { return v.side }
+
+// Abort removes every .partial written and, after a failed Commit, the
+// volumes it had renamed: they are an incomplete set. It must not be
 // called after a successful Commit.
 func (v *VolumeWriter) Abort() error {
-	if v.f != nil {
+	if v.cur != nil {
 		v.h.Sum()
-		v.f.Close()
-		v.f = nil
+		v.cur = nil
 	}
 	var errs []error
-	for _, p := range v.made {
-		errs = append(errs, removeIfExists(p))
+	for _, out := range v.outs {
+		errs = append(errs, out.Abort())
+	}
+	for _, p := range v.published {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
 	}
 	v.err = errors.New("volumes aborted")
 	return errors.Join(errs...)
-}
-
-// writeFileSynced writes b to path.partial (created fresh, see
-// createFresh), fsyncs it and renames it to path. On error the .partial
-// is removed.
-func writeFileSynced(path string, b []byte) error {
-	tmp := path + partialSuffix
-	f, err := createFresh(tmp)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// createFresh creates path for writing as a new file of its own, never
-// through whatever already has that name: a stale file or a symlink left
-// at path (by a crash, or planted to redirect the write outside the
-// target directory) is removed first — os.Remove removes a symlink
-// itself, never its target — and O_EXCL (which with O_CREATE never
-// follows a symlink) makes the create fail, instead of sharing the file,
-// if another process creates path in between.
-func createFresh(path string) (*os.File, error) {
-	if err := removeIfExists(path); err != nil {
-		return nil, fmt.Errorf("remove stale %s: %w", path, err)
-	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("create %s: expected no file after removing the stale one, found one (another export to the same file running?): %w", path, err)
-	}
-	return f, err
-}
-
-// removeIfExists removes path (a symlink itself, not its target); a path
-// that does not exist is not an error.
-func removeIfExists(path string) error {
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
-// syncParent fsyncs the directory holding path, so renames in it last.
-func syncParent(path string) error {
-	r, err := os.OpenRoot(filepath.Dir(path))
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	if err := fsx.SyncDir(r, "."); err != nil {
-		return fmt.Errorf("fsync %s: %w", filepath.Dir(path), err)
-	}
-	return nil
 }

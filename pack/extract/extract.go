@@ -108,9 +108,10 @@ type extraction struct {
 
 // Extract writes the files of the manifest or index desc (resolved in l,
 // which should be open at least ReadOnly so gc cannot delete what is read)
-// into o.Dir. On error nothing was moved under a final name in o.Dir,
-// except when the error happened while committing (a rename failing), and
-// the staging directory is removed.
+// into o.Dir. On error nothing was moved under a final name in o.Dir —
+// what a failing commit had moved is taken back (see commit) — and the
+// staging directory is removed. Entries o.Dir already holds with the same
+// content are kept, so a run after an interrupted one finishes its work.
 func Extract(ctx context.Context, l *layout.Layout, desc ocispec.Descriptor, o Options) (res *Result, err error) {
 	if o.Jobs <= 0 {
 		o.Jobs = 1

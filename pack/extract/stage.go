@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/oci-pack/oci-pack/cas/fsx"
 )
 
 // makeStage creates this run's staging directory in root and locks it
@@ -25,7 +27,10 @@ func makeStage(root *os.Root) (string, *os.File, error) {
 		if err := root.Mkdir(name, 0o700); err != nil {
 			return "", nil, err
 		}
-		lock, err := root.Open(name)
+		lock, err := fsx.OpenDir(root, name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // reclaimed by another run before it could be locked
+		}
 		if err != nil {
 			root.Remove(name)
 			return "", nil, err
@@ -46,7 +51,7 @@ func reclaimStale(root *os.Root) {
 	if !canLockDirs {
 		return // a live run's staging cannot be told from a dead one's
 	}
-	f, err := root.Open(".")
+	f, err := fsx.OpenDir(root, ".")
 	if err != nil {
 		return
 	}
@@ -56,7 +61,7 @@ func reclaimStale(root *os.Root) {
 		if !e.IsDir() || !isStageName(e.Name()) {
 			continue
 		}
-		d, err := root.Open(e.Name())
+		d, err := fsx.OpenDir(root, e.Name()) // never blocks on a FIFO swapped in
 		if err != nil {
 			continue
 		}
