@@ -178,9 +178,16 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*IndexEdit) error) err
 }
 
 // replaceFile atomically replaces name (in the layout root) with content.
+// The new file keeps the old one's permission bits, whatever the umask
+// (class 8: under umask 077 index.json would otherwise turn 0600, and
+// other users' readers would fail on it).
 func (l *Layout) replaceFile(name string, content []byte) error {
 	tmp := path.Join(l.staging, name+"-"+randomSuffix())
-	if err := writeSynced(l.root, tmp, content); err != nil {
+	perm := fs.FileMode(0)
+	if fi, err := l.root.Lstat(name); err == nil && fi.Mode().IsRegular() {
+		perm = fi.Mode().Perm()
+	}
+	if err := writeSynced(l.root, tmp, content, perm); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	if err := l.root.Rename(tmp, name); err != nil {

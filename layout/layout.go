@@ -135,7 +135,7 @@ func createIfAbsent(r *os.Root, name string, content []byte) error {
 		return nil
 	}
 	tmp := path.Join(stagingDir, name+".init-"+randomSuffix())
-	if err := writeSynced(r, tmp, content); err != nil {
+	if err := writeSynced(r, tmp, content, 0); err != nil {
 		return err
 	}
 	defer r.Remove(tmp)
@@ -145,10 +145,20 @@ func createIfAbsent(r *os.Root, name string, content []byte) error {
 	return nil
 }
 
-func writeSynced(r *os.Root, name string, content []byte) error {
+// writeSynced creates name under r with content and fsyncs it. With perm
+// not 0, the file gets exactly those permission bits, whatever the umask
+// (a replaced file keeps its mode).
+func writeSynced(r *os.Root, name string, content []byte, perm fs.FileMode) error {
 	f, err := r.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
+	}
+	if perm != 0 {
+		if err := f.Chmod(perm); err != nil {
+			f.Close()
+			r.Remove(name)
+			return err
+		}
 	}
 	if _, err := f.Write(content); err != nil {
 		f.Close()
