@@ -83,7 +83,10 @@ func (l *Layout) openLockFile(rel string) (*os.File, error) {
 	}
 	f, err := l.root.OpenFile(rel, os.O_RDWR|os.O_CREATE|fsx.ONonblock, 0o644)
 	if err != nil && (errors.Is(err, fs.ErrPermission) || isReadOnlyFS(err)) {
-		f, err = l.root.OpenFile(rel, os.O_RDONLY|fsx.ONonblock, 0)
+		var rerr error
+		if f, rerr = l.root.OpenFile(rel, os.O_RDONLY|fsx.ONonblock, 0); !errors.Is(rerr, fs.ErrNotExist) {
+			err = rerr // else the lock file could not be created: that error says why
+		}
 	}
 	if err != nil {
 		return nil, err // names the lock file

@@ -168,6 +168,10 @@ var (
 	sysFsync  = []uintptr{syscall.SYS_FSYNC, syscall.SYS_FDATASYNC}
 	sysRename = []uintptr{syscall.SYS_RENAME, syscall.SYS_RENAMEAT, 316 /* renameat2 */, syscall.SYS_LINK, syscall.SYS_LINKAT}
 	sysUnlink = []uintptr{syscall.SYS_UNLINK, syscall.SYS_UNLINKAT, syscall.SYS_RMDIR}
+	// sysOpen and sysRead are where environment errors (EACCES, EMFILE,
+	// EIO) are injected to check their exit class (TestEnvironmentExitClass).
+	sysOpen = []uintptr{syscall.SYS_OPENAT, syscall.SYS_OPEN}
+	sysRead = []uintptr{syscall.SYS_READ, syscall.SYS_PREAD64, syscall.SYS_READV}
 	// sysOtherFile are the other calls that change files or their
 	// durability, added to the sweep by CRASH_SWEEP=full.
 	sysOtherFile = []uintptr{syscall.SYS_OPENAT, syscall.SYS_OPEN, syscall.SYS_CLOSE, syscall.SYS_MKDIRAT, syscall.SYS_MKDIR,

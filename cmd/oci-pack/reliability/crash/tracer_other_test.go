@@ -8,7 +8,7 @@ import "errors"
 // and writes amd64 registers.
 const tracerSupported = false
 
-var sysWrite, sysFsync, sysRename, sysUnlink, sysOtherFile []uintptr
+var sysWrite, sysFsync, sysRename, sysUnlink, sysOtherFile, sysOpen, sysRead []uintptr
 
 func trace(bin, dir string, env []string, f fault, args []string) (traced, error) {
 	return traced{}, errors.New("the ptrace tracer supports linux/amd64 only")
