@@ -170,18 +170,15 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*IndexEdit) error) err
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := l.replaceFile(IndexFile, b); err != nil {
-		return err
-	}
-	NotifyCommitted(ctx)
-	return nil
+	return l.replaceFile(ctx, IndexFile, b)
 }
 
-// replaceFile atomically replaces name (in the layout root) with content.
+// replaceFile atomically replaces name (in the layout root) with content;
+// the rename is ctx's commit point.
 // The new file keeps the old one's permission bits, whatever the umask
 // (class 8: under umask 077 index.json would otherwise turn 0600, and
 // other users' readers would fail on it).
-func (l *Layout) replaceFile(name string, content []byte) error {
+func (l *Layout) replaceFile(ctx context.Context, name string, content []byte) error {
 	tmp := path.Join(l.staging, name+"-"+randomSuffix())
 	perm := fs.FileMode(0)
 	if fi, err := l.root.Lstat(name); err == nil && fi.Mode().IsRegular() {
@@ -190,7 +187,8 @@ func (l *Layout) replaceFile(name string, content []byte) error {
 	if err := writeSynced(l.root, tmp, content, perm); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
-	if err := l.root.Rename(tmp, name); err != nil {
+	// The rename is the commit point (Commit): readers see the new file.
+	if err := Commit(ctx, func() error { return l.root.Rename(tmp, name) }); err != nil {
 		l.root.Remove(tmp)
 		return fmt.Errorf("replace %s: %w", name, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -248,12 +249,14 @@ func (l *Layout) lock() error {
 		return nil
 	}
 	name := path.Join(stagingDir, fmt.Sprintf("%d-%s", os.Getpid(), randomSuffix()))
-	if err := l.root.Mkdir(name, 0o700); err != nil {
+	// Made as a member of liveStaging, so a forced exit removes it.
+	if err := liveStaging.Create(filepath.Join(l.dir, name), func() error { return l.root.Mkdir(name, 0o700) }); err != nil {
 		return fmt.Errorf("%s: create staging directory: %w", l.dir, err)
 	}
 	sl, err := l.lockFile(context.Background(), path.Join(name, ".lock"), true, 0, "staging "+name)
 	if err != nil {
 		l.root.RemoveAll(name)
+		liveStaging.Done(filepath.Join(l.dir, name))
 		return err
 	}
 	l.stLock = sl
@@ -273,6 +276,7 @@ func (l *Layout) Close() error {
 	}
 	if l.staging != "" {
 		errs = append(errs, l.root.RemoveAll(l.staging))
+		liveStaging.Done(filepath.Join(l.dir, l.staging))
 		l.staging = ""
 	}
 	errs = append(errs, l.stLock.unlock(), l.gcLock.unlock())

@@ -89,12 +89,25 @@ func CreateOutput(path string, o OutputOptions) (*Output, error) {
 		out.f, err = openStream(out.final, o.Unnamed)
 	default:
 		out.tmp = out.final + PartialSuffix
-		out.f, err = createPartial(out.tmp, out.final, out.replace)
+		err = livePartials.Create(out.tmp, func() (err error) {
+			out.f, err = createPartial(out.tmp, out.final, out.replace)
+			return err
+		})
 	}
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// livePartials are the .partial files of this process's open outputs.
+var livePartials TempSet
+
+// RemovePartials removes the .partial file of every output of this
+// process not yet committed or aborted, and refuses new outputs. It is
+// for a process forced to exit by a signal without unwinding.
+func RemovePartials() {
+	livePartials.RemoveAll(func(p string) { os.Remove(p) })
 }
 
 // planOutput applies the rule to what is at path now.
@@ -296,6 +309,7 @@ func (o *Output) Commit() error {
 		o.Abort()
 		return err
 	}
+	livePartials.Done(o.tmp)
 	o.state = outputCommitted
 	return syncParentDir(o.final)
 }
@@ -339,6 +353,7 @@ func (o *Output) Abort() error {
 	if o.stream {
 		return nil
 	}
+	defer livePartials.Done(o.tmp)
 	if err := os.Remove(o.tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}

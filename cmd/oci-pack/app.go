@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
@@ -93,15 +92,7 @@ const maxJobs = 1024
 
 // open opens a layout for a command.
 func (e *env) open(dir string, mode layout.Mode, create bool) (*layout.Layout, error) {
-	l, err := layout.Open(dir, layout.Options{Mode: mode, LockTimeout: e.lockTimeout(), Create: create, Context: e.ctx})
-	if err != nil {
-		return nil, err
-	}
-	if st := l.StagingDir(); st != "" {
-		staging := filepath.Join(l.Dir(), st)
-		atForcedExit(func() { os.RemoveAll(staging) })
-	}
-	return l, nil
+	return layout.Open(dir, layout.Options{Mode: mode, LockTimeout: e.lockTimeout(), Create: create, Context: e.ctx})
 }
 
 // run parses args and runs one command; it returns the exit code.

@@ -10,7 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/pack/extract"
 )
 
 // gotSignal records the signal that cancelled the context, for the exit
@@ -24,10 +26,19 @@ const (
 	exitSIGTERM = 143
 )
 
-// committed is set at the command's commit point (layout.NotifyCommitted):
-// from then on its change is complete and durable, and a signal no
-// longer makes the command a failure (RELIABILITY I16).
-var committed atomic.Bool
+// committed is set at the command's commit point (layout.Commit): from
+// then on its change is visible and complete, and a signal no longer
+// makes the command a failure (RELIABILITY I16). commitMu is held while a
+// change is made visible and committed set, so a forced exit that holds
+// it sees one of the two states, never the change without the mark.
+var (
+	committed atomic.Bool
+	commitMu  sync.Mutex
+)
+
+// commitWait bounds how long a forced exit waits for a commit in
+// progress (one rename) to finish before it says it cannot tell.
+const commitWait = 2 * time.Second
 
 // unwindGrace is how long a command may take to unwind after SIGINT or
 // SIGTERM before the process exits anyway. Most work sees the cancelled
@@ -68,7 +79,7 @@ var stopSignals = map[os.Signal]int32{syscall.SIGHUP: exitSIGHUP, os.Interrupt: 
 // The returned context carries the commit notification (committed).
 func signalContext() (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
-	ctx = layout.WithCommitNotify(ctx, func() { committed.Store(true) })
+	ctx = layout.WithCommitNotify(ctx, &commitMu, func() { committed.Store(true) })
 	stopped := make(chan struct{})
 	ch := make(chan os.Signal, 2)
 	for s := range stopSignals {
@@ -76,6 +87,9 @@ func signalContext() (context.Context, func()) {
 			signal.Notify(ch, s)
 		}
 	}
+	atForcedExit(layout.RemoveStaging)  // the layouts' staging directories
+	atForcedExit(fsx.RemovePartials)    // an export's FILE.partial, a receipt's
+	atForcedExit(extract.RemoveStaging) // an extraction's staging in its output directory
 	pipe := make(chan os.Signal, 1)
 	signal.Notify(pipe, syscall.SIGPIPE)
 	go func() {
@@ -98,6 +112,10 @@ func signalContext() (context.Context, func()) {
 		for _, fn := range forcedExitCleanups.fns {
 			fn()
 		}
+		if !lockWithin(&commitMu, commitWait) { // held until exit: no commit starts now
+			fmt.Fprintf(os.Stderr, "oci-pack: interrupted (%v) while the change was being committed; exited without waiting: run 'oci-pack verify' to see what is in place\n", s)
+			os.Exit(int(code))
+		}
 		if committed.Load() {
 			fmt.Fprintf(os.Stderr, "oci-pack: %v after the change was committed: the change is complete; exited before the command finished reporting it\n", s)
 			os.Exit(exitOK)
@@ -113,5 +131,17 @@ func signalContext() (context.Context, func()) {
 			close(stopped)
 			cancel()
 		})
+	}
+}
+
+// lockWithin takes mu if it can within d.
+func lockWithin(mu *sync.Mutex, d time.Duration) bool {
+	for end := time.Now().Add(d); ; time.Sleep(10 * time.Millisecond) {
+		if mu.TryLock() {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
 	}
 }

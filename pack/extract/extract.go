@@ -136,7 +136,9 @@ func Extract(ctx context.Context, l *layout.Layout, desc ocispec.Descriptor, o O
 	if err != nil {
 		return nil, err
 	}
+	stagePath := filepath.Join(o.Dir, x.stage)
 	defer func() {
+		defer liveStages.Done(stagePath)
 		if rerr := x.removeStage(); rerr != nil && err == nil {
 			err = fmt.Errorf("remove staging directory %s: %w", x.display(x.stage), rerr)
 		}
@@ -177,7 +179,7 @@ func (x *extraction) openDir() (created bool, err error) {
 	if x.root, err = os.OpenRoot(x.o.Dir); err != nil {
 		return false, fmt.Errorf("open output directory: %w", err)
 	}
-	if x.stage, x.stageLock, err = makeStage(x.root); err != nil {
+	if x.stage, x.stageLock, err = makeStage(x.root, x.o.Dir); err != nil {
 		x.root.Close()
 		return false, fmt.Errorf("create staging directory in %s: %w", x.o.Dir, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/oci-pack/oci-pack/cas/fsx"
@@ -18,13 +19,15 @@ import (
 // runs: a killed extraction leaves one behind, and nothing else would
 // ever remove it. It returns the directory's name and the lock to close
 // once the directory is gone.
-func makeStage(root *os.Root) (string, *os.File, error) {
+func makeStage(root *os.Root, dir string) (string, *os.File, error) {
 	reclaimStale(root)
 	for range 10 {
 		var b [6]byte
 		_, _ = rand.Read(b[:])
 		name := stagePrefix + hex.EncodeToString(b[:])
-		if err := root.Mkdir(name, 0o700); err != nil {
+		// Made as a member of liveStages, so a forced exit at any moment
+		// removes it (RemoveStaging); Extract unregisters it once removed.
+		if err := liveStages.Create(filepath.Join(dir, name), func() error { return root.Mkdir(name, 0o700) }); err != nil {
 			return "", nil, err
 		}
 		lock, err := fsx.OpenDir(root, name)
@@ -43,6 +46,29 @@ func makeStage(root *os.Root) (string, *os.File, error) {
 		lock.Close()
 	}
 	return "", nil, errors.New("could not create and lock a staging directory")
+}
+
+// liveStages are the staging directories of this process's extractions
+// in progress, by path.
+var liveStages fsx.TempSet
+
+// RemoveStaging removes the staging directory of every extraction of this
+// process in progress, and refuses new ones. It is for a process forced
+// to exit by a signal without unwinding (a later extraction into the same
+// directory would reclaim them, but nothing else would).
+func RemoveStaging() {
+	liveStages.RemoveAll(func(dir string) {
+		// Staged directories may carry read-only modes.
+		filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.IsDir() {
+				os.Chmod(p, 0o700)
+			}
+			return nil
+		})
+		// Workers may still be writing into it: retry until it is gone.
+		for i := 0; i < 10 && os.RemoveAll(dir) != nil; i++ {
+		}
+	})
 }
 
 // reclaimStale removes the staging directories of extractions that are

@@ -36,7 +36,7 @@ func TestMakeStageReclaimsDeadStaging(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer root.Close()
-	name, lock, err := makeStage(root)
+	name, lock, err := makeStage(root, dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,11 +131,16 @@ func traceLoop(pid int, f fault) (traced, error) {
 				res.Count++
 				if res.Count == f.n {
 					res.Fired = true
-					if f.errno == 0 {
+					switch {
+					case len(f.signals) > 0:
+						for _, s := range f.signals {
+							syscall.Kill(pid, s)
+						}
+					case f.errno == 0:
 						// The thread is stopped at entry: a fatal signal
 						// now means the call never runs.
 						syscall.Kill(pid, syscall.SIGKILL)
-					} else {
+					default:
 						r.Orig_rax = ^uint64(0) // no such syscall: skipped
 						syscall.PtraceSetRegs(tid, &r)
 						failing[tid] = f.errno

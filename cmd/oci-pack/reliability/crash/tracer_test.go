@@ -15,13 +15,18 @@ import (
 
 // fault says where a traced run is interrupted: at the n-th call (1-based,
 // counted over all threads) whose number is in calls and that match
-// accepts. errno 0 kills the process with SIGKILL before that call runs;
-// otherwise the call is skipped and fails with errno. n 0 only counts.
+// accepts. errno 0 kills the process with SIGKILL before that call runs
+// (or sends it signals, and the call runs); otherwise the call is skipped
+// and fails with errno. n 0 only counts.
 type fault struct {
 	calls []uintptr
 	n     int
 	errno syscall.Errno
 	match func(tid int, nr uint64, args [6]uint64) bool
+	// signals, if set (with errno 0), are sent to the process at the n-th
+	// call instead of SIGKILL, and the call then runs: a Ctrl-C (or
+	// two) landing at that moment.
+	signals []syscall.Signal
 }
 
 // traced is one traced run of the binary.
