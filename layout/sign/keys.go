@@ -230,7 +230,7 @@ func openKeyFile(path string) (*os.File, os.FileInfo, error) {
 	if !before.Mode().IsRegular() {
 		return nil, nil, fmt.Errorf("key file %s is a %s, not a regular file: %w", path, fsx.FileKind(before.Mode()), layout.ErrInvalidArgument)
 	}
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|fsx.ONonblock, 0) // a FIFO swapped in must not block
 	if err != nil {
 		return nil, nil, fmt.Errorf("key file %s: %w", path, err)
 	}

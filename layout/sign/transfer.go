@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	intoto "github.com/in-toto/attestation/go/v1"
@@ -98,34 +98,15 @@ func VerifyTransfer(sidecar string, sidecarDigest digest.Digest, keys []*PublicK
 	return "", nil, fmt.Errorf("%s names no valid %s digest: %w", path, transferIndexName, ErrBadSignature)
 }
 
-// WriteTransfer writes a transfer bundle to path: a temporary file in the
-// same directory, fsynced, renamed over path, the directory fsynced.
+// WriteTransfer writes a transfer bundle to path by the output rule of
+// fsx.CreateOutput (RELIABILITY I13): a regular file or nothing there is
+// replaced atomically (path.partial, fsync, rename, fsync of the
+// directory); a FIFO with a reader or a character device is streamed to;
+// a symlink is followed to a regular file; anything else is refused.
 func WriteTransfer(path string, b []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.partial")
-	if err != nil {
+	_, err := fsx.WriteOutput(path, fsx.OutputOptions{Unnamed: true}, func(w io.Writer) error {
+		_, err := w.Write(b)
 		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return err
-	}
-	defer root.Close()
-	return fsx.SyncDir(root, ".")
+	})
+	return err
 }
