@@ -33,7 +33,7 @@ func TestFsyncOrder(t *testing.T) {
 	st := strace(t)
 	tp := newTemplate(t)
 	for _, sc := range scenarios() {
-		if sc.name == "extract" {
+		if strings.HasPrefix(sc.name, "extract") {
 			continue
 		}
 		t.Run(sc.name, func(t *testing.T) {

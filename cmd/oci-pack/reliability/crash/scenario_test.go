@@ -65,6 +65,19 @@ func scenarios() []scenario {
 		{name: "extract", out: "out", args: func(tp *template) []string {
 			return []string{"extract", "-q", "L:v1", "-o", "out/x"}
 		}, scratch: func(rel string) bool { return isExtractStaging(rel) }},
+		// Into a directory that exists with a subdirectory of the
+		// artifact's: the commit merges, moving entries one by one with
+		// no-replace renames, so a kill leaves some in place for the
+		// re-run to recognise.
+		{name: "extract-merge", out: "out", args: func(tp *template) []string {
+			return []string{"extract", "-q", "L:v1", "-o", "out/x"}
+		}, scratch: func(rel string) bool { return isExtractStaging(rel) },
+			before: func(t testing.TB, tp *template, world string) {
+				copyTree(t, tp.L0, filepath.Join(world, "L"))
+				if err := os.MkdirAll(filepath.Join(world, "out", "x", "d"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}},
 	}
 }
 
