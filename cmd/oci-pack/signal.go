@@ -113,14 +113,14 @@ func signalContext() (context.Context, func()) {
 			fn()
 		}
 		if !lockWithin(&commitMu, commitWait) { // held until exit: no commit starts now
-			fmt.Fprintf(os.Stderr, "oci-pack: interrupted (%v) while the change was being committed; exited without waiting: run 'oci-pack verify' to see what is in place\n", s)
+			fmt.Fprintf(os.Stderr, "oci-pack: interrupted (%s) while the change was being committed; exited without waiting: run 'oci-pack verify' to see what is in place\n", signalName(code))
 			os.Exit(int(code))
 		}
 		if committed.Load() {
-			fmt.Fprintf(os.Stderr, "oci-pack: %v after the change was committed: the change is complete; exited before the command finished reporting it\n", s)
+			fmt.Fprintf(os.Stderr, "oci-pack: %s after the change was committed: the change is complete; exited before the command finished reporting it\n", signalName(code))
 			os.Exit(exitOK)
 		}
-		fmt.Fprintf(os.Stderr, "oci-pack: interrupted (%v) before the command committed; exited without waiting for it to finish unwinding\n", s)
+		fmt.Fprintf(os.Stderr, "oci-pack: interrupted (%s) before the command committed; exited without waiting for it to finish unwinding\n", signalName(code))
 		os.Exit(int(code))
 	}()
 	var once sync.Once

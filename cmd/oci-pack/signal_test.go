@@ -107,3 +107,44 @@ func TestSignalDuringBlockedRead(t *testing.T) {
 	}
 	noStaging(t, filepath.Join(dir, "L"))
 }
+
+// SIGHUP (an ssh session or terminal closing) stops a command as SIGINT
+// does: exit 129, staging removed (I16). A process started with SIGHUP
+// ignored (nohup) keeps ignoring it.
+func TestSignalHUP(t *testing.T) {
+	dir := t.TempDir()
+	must(t, dir, "init", "L")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close() // never written: the read blocks
+	defer r.Close()
+	code, stderr, _ := startBlocked(t, dir, r, syscall.SIGHUP, "import", "-", "L")
+	if code != 129 || !strings.Contains(stderr, "SIGHUP") {
+		t.Errorf("exit %d, want 129 naming SIGHUP; stderr: %s", code, stderr)
+	}
+	noStaging(t, filepath.Join(dir, "L"))
+
+	// Under nohup the signal is ignored: the import goes on reading, and
+	// ends when its input does.
+	cmd := exec.Command("sh", "-c", `trap "" HUP; exec "$0" "$@"`, bin(t), "import", "-", "L")
+	cmd.Dir = dir
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	cmd.Stderr = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	in.Close()
+	cmd.Wait()
+	if c := cmd.ProcessState.ExitCode(); c == 129 || strings.Contains(out.String(), "SIGHUP") {
+		t.Errorf("under nohup, SIGHUP stopped the import: exit %d: %s", c, out.String())
+	}
+}
