@@ -331,6 +331,10 @@ func (o *Output) rename() error {
 	}
 	defer r.Close()
 	err = RenameNoReplace(r, filepath.Base(o.tmp), filepath.Base(o.final))
+	var le *os.LinkError
+	if errors.As(err, &le) { // name the files by their paths, not relative to r
+		err = &os.LinkError{Op: le.Op, Old: o.tmp, New: o.final, Err: le.Err}
+	}
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s was created by someone else while being written (another process writing the same output?); not replaced: %w", o.final, err)
 	}
