@@ -58,7 +58,7 @@ func (l *Layout) WriteState(name string, b []byte) error {
 		return fmt.Errorf("%s: create %s: %w", l.dir, ResumeDir, err)
 	}
 	tmp := path.Join(ResumeDir, ".tmp-"+randomSuffix())
-	if err := writeSynced(l.root, tmp, b); err != nil {
+	if err := writeSynced(l.root, tmp, b, 0); err != nil {
 		return fmt.Errorf("%s: write %s: %w", l.dir, tmp, err)
 	}
 	if err := l.root.Rename(tmp, path.Join(ResumeDir, name)); err != nil {
