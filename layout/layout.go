@@ -27,6 +27,9 @@ const (
 	gcLockFile = PrivateDir + "/gc.lock"
 	ixLockFile = PrivateDir + "/index.lock"
 	stagingDir = PrivateDir + "/tmp"
+	// verifiedDir holds the blobs' verified-fingerprint records
+	// (RELIABILITY I6; see cas.Check).
+	verifiedDir = PrivateDir + "/verified"
 	// LayoutVersion is the imageLayoutVersion written and accepted.
 	LayoutVersion = "1.0.0"
 )
@@ -210,7 +213,7 @@ func (l *Layout) open() error {
 	if err := l.lock(); err != nil {
 		return err
 	}
-	store, err := cas.Open(l.dir, l.staging)
+	store, err := cas.OpenWith(l.dir, cas.Options{Staging: l.staging, Records: verifiedDir})
 	if err != nil {
 		return err
 	}
