@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/spf13/pflag"
@@ -97,6 +98,9 @@ func (e *env) open(dir string, mode layout.Mode, create bool) (*layout.Layout, e
 	if err != nil {
 		return nil, err
 	}
+	l.Blobs().OnRepair(func(r cas.Repair) {
+		e.warnf("repaired corrupt blob %s in %s from verified bytes (it was: %s)", r.Digest, dir, r.Why)
+	})
 	if st := l.StagingDir(); st != "" {
 		staging := filepath.Join(l.Dir(), st)
 		atForcedExit(func() { os.RemoveAll(staging) })
