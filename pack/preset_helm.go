@@ -88,6 +88,9 @@ func readChartMeta(p string) (*chartMeta, error) {
 	if len(y) > maxChartYAML {
 		return nil, fmt.Errorf("%w: chart %s: Chart.yaml exceeds %d bytes", layout.ErrInvalidArgument, p, maxChartYAML)
 	}
+	if err := checkYAMLExpansion(y); err != nil {
+		return nil, fmt.Errorf("%w: chart %s: Chart.yaml: %v", layout.ErrInvalidArgument, p, err)
+	}
 	j, err := yaml.YAMLToJSON(y)
 	if err != nil {
 		return nil, fmt.Errorf("%w: chart %s: Chart.yaml: %v", layout.ErrInvalidArgument, p, err)

@@ -20,10 +20,11 @@ const FAT32MaxFile = 4<<30 - 1
 // split > 0, to the volumes path.000, path.001, … of at most split bytes
 // each, plus the sidecar path.sha256 listing every volume in `sha256sum -c`
 // form. The stream is compressed as a whole when o.Compression says so.
-// A path inside the layout (or resolving there) is refused before anything
-// is written. Every file is written as NAME.partial, fsynced, and renamed
-// only once the whole export succeeded: on error nothing is left under a
-// final name.
+// A path inside the layout (or resolving there), and a split size that
+// would need more than MaxVolumes volumes (ErrTooManyVolumes), are
+// refused before anything is written. Every file is written as
+// NAME.partial, fsynced, and renamed only once the whole export
+// succeeded: on error nothing is left under a final name.
 func ExportFile(ctx context.Context, l *layout.Layout, path string, split int64, o ExportOptions) (*ExportResult, []Volume, error) {
 	if split == 4<<30 {
 		split = FAT32MaxFile
@@ -31,11 +32,18 @@ func ExportFile(ctx context.Context, l *layout.Layout, path string, split int64,
 	if err := CheckOutside(l.Dir(), path); err != nil {
 		return nil, nil, err
 	}
+	p, err := plan(ctx, l, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.checkSplit(ctx, l, split, o); err != nil {
+		return nil, nil, err
+	}
 	vols, err := CreateVolumes(path, split)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := Export(ctx, l, vols, o)
+	res, err := p.export(ctx, l, vols, o)
 	var written []Volume
 	if err == nil {
 		written, err = vols.Commit()

@@ -22,7 +22,7 @@ type ImportOptions struct {
 	Conflict layout.Conflict
 	// MaxBytes bounds the decompressed archive, not counting entries of
 	// blobs the layout already holds. 0: the free space of the layout's
-	// file system minus FreeSpaceReserve.
+	// file system minus a reserve in proportion to it (see budget).
 	MaxBytes int64
 	// Size is the input's size in bytes, for progress (<= 0: unknown).
 	Size int64

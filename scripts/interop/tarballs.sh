@@ -30,7 +30,7 @@ run_tarballs() {
 	if need regctl; then
 		check "regctl image export" regctl image export "ocidir://$SRC:raw" "$d/regctl.tar"
 		check "oci-pack import" "$OP" import -q "$d/regctl.tar" "$d/L-regctl"
-		check "oci-pack verify" "$OP" verify -q "$d/L-regctl"
+		check "oci-pack verify (tag raw)" "$OP" verify -q "$d/L-regctl" raw
 		check "extra files not written" no_extras "$d/L-regctl"
 	fi
 	# docker save needs a daemon and an image (it cannot load an
