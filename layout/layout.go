@@ -61,6 +61,12 @@ type Options struct {
 	// Context, if not nil, cuts short Open's wait for the layout lock (a
 	// signal must not wait out --lock-timeout).
 	Context context.Context
+	// Repair reads index.json and documents with RepairAllowance times
+	// their budgets, so that a layout over a budget can be brought back
+	// (untag, gc, verify); see allowance.go.
+	Repair bool
+	// Notify, if not nil, is told when the repair allowance was needed.
+	Notify func(string)
 }
 
 func (o Options) context() context.Context {
@@ -80,6 +86,7 @@ type Layout struct {
 	gcLock  *fileLock
 	stLock  *fileLock
 	staging string // relative to dir; "" when read-only
+	told    overBudgetNotes
 }
 
 // Init creates an empty layout in dir (and dir itself), or checks that dir

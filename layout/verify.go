@@ -68,6 +68,9 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 	if err := validateSchemaBytes(raw, true); err != nil {
 		rep.Problems = append(rep.Problems, Problem{Kind: "invalid", Detail: "index.json: " + err.Error()})
 	}
+	if err := checkBudgets(raw, len(idx.Manifests)); err != nil {
+		rep.Problems = append(rep.Problems, Problem{Kind: "invalid", Detail: "index.json: " + err.Error()})
+	}
 	roots := RootsOf(idx)
 	if len(o.Refs) > 0 {
 		roots = roots[:0]
@@ -103,6 +106,9 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 			err := l.Walk(wctx, []Node{r}, WalkOptions{Referrers: len(o.Refs) > 0, Seen: seen}, func(n *Node) error {
 				if n.Doc != nil {
 					if err := n.CheckSchema(); err != nil {
+						add(Problem{Kind: "invalid", Digest: n.Descriptor.Digest, Where: n.Path(), Detail: err.Error()})
+					}
+					if err := checkBudgets(n.Doc.Raw, len(n.Doc.Children())); err != nil {
 						add(Problem{Kind: "invalid", Digest: n.Descriptor.Digest, Where: n.Path(), Detail: err.Error()})
 					}
 				}

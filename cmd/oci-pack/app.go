@@ -94,7 +94,21 @@ const maxJobs = 1024
 
 // open opens a layout for a command.
 func (e *env) open(dir string, mode layout.Mode, create bool) (*layout.Layout, error) {
-	l, err := layout.Open(dir, layout.Options{Mode: mode, LockTimeout: e.lockTimeout(), Create: create, Context: e.ctx})
+	return e.openWith(dir, layout.Options{Mode: mode, Create: create})
+}
+
+// openRepair opens a layout for a command that must work on a layout over
+// a budget, to bring it back (untag, gc, verify): with the repair
+// allowance (RELIABILITY I14), said on stderr when it is needed.
+func (e *env) openRepair(dir string, mode layout.Mode) (*layout.Layout, error) {
+	return e.openWith(dir, layout.Options{Mode: mode, Repair: true, Notify: func(s string) { e.warnf("%s: %s", dir, s) }})
+}
+
+// openWith opens a layout with o, adding the command's lock timeout and
+// context.
+func (e *env) openWith(dir string, o layout.Options) (*layout.Layout, error) {
+	o.LockTimeout, o.Context = e.lockTimeout(), e.ctx
+	l, err := layout.Open(dir, o)
 	if err != nil {
 		return nil, err
 	}

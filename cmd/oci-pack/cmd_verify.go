@@ -43,7 +43,7 @@ oci-pack verify offline --repair /backup/models               # … or from anot
 				if *repair != "" {
 					mode = layout.ReadWrite
 				}
-				l, err := e.open(args[0], mode, false)
+				l, err := e.openRepair(args[0], mode)
 				if err != nil {
 					return err
 				}

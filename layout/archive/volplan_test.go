@@ -78,3 +78,19 @@ func smallestSplit(t *testing.T, l *layout.Layout, out string, o ExportOptions) 
 	}
 	return n
 }
+
+// TestSidecarFitsItsReader (I14): the largest sidecar an export can write
+// — MaxVolumes lines, each a digest and the longest base name a file
+// system allows, every byte escaped — is within what readSidecar reads.
+func TestSidecarFitsItsReader(t *testing.T) {
+	name := strings.Repeat("\n", 255) // escaped to twice its length
+	vols := make([]Volume, MaxVolumes)
+	for i := range vols {
+		vols[i] = Volume{Path: filepath.Join("/media/usb", name), Digest: "sha256:" + digestHex}
+	}
+	if n := len(formatSidecar(vols)); n > maxSidecar {
+		t.Fatalf("a sidecar of %d volumes can be %d bytes, over the %d readSidecar reads", MaxVolumes, n, maxSidecar)
+	}
+}
+
+const digestHex = "0000000000000000000000000000000000000000000000000000000000000000"
