@@ -12,19 +12,25 @@ import (
 // Every write is checked against the budget its reader applies before it
 // happens: index.json (UpdateIndex) and every manifest, index and JSON
 // config (PutDocument) at most strictjson.MaxDocument bytes and
-// MaxDescriptors descriptors. A layout can still be over a budget — an
-// older oci-pack, another tool, a hand edit — and then every command
-// would refuse it as corrupt, leaving the user no way back. A layout
-// opened with Options.Repair (untag, gc, verify) is read with
-// RepairAllowance times each budget, says so through Options.Notify, and
-// may write an index.json that is still over budget only if the write
-// shrinks it: repair never makes anything larger.
+// MaxDescriptors descriptors. A layout's index.json — the one document
+// oci-pack keeps growing, with every tag and referrer — can still be over
+// its budget: an older oci-pack, another tool, a hand edit. Then every
+// command would refuse the layout as corrupt, leaving no way back. A
+// layout opened with Options.Repair (untag, gc, verify) reads index.json
+// with RepairAllowance times its budgets, says so through Options.Notify,
+// and may write an index.json still over budget only if the write shrinks
+// it: repair never makes anything larger. Manifests and other documents
+// get no allowance (parsed, they are what memory must stay bounded
+// against, RELIABILITY [M]): one over its budget is reported by verify,
+// and untag, then gc, removes it.
 
-// RepairAllowance multiplies the JSON budgets when a layout is opened with
-// Options.Repair.
-const RepairAllowance = 4
+// RepairAllowance multiplies index.json's budgets when a layout is opened
+// with Options.Repair. Twice the budget bounds the memory of parsing it
+// (at worst ~16 MiB of tiny annotations) within the 256 MiB a command may
+// use.
+const RepairAllowance = 2
 
-// docBudget is the byte budget for reading index.json or a document.
+// docBudget is the byte budget for reading index.json.
 func (l *Layout) docBudget() int64 {
 	if l.opts.Repair {
 		return RepairAllowance * strictjson.MaxDocument
@@ -32,7 +38,7 @@ func (l *Layout) docBudget() int64 {
 	return strictjson.MaxDocument
 }
 
-// descBudget is the descriptor budget for reading an index or manifest.
+// descBudget is the descriptor budget for reading index.json.
 func (l *Layout) descBudget() int {
 	if l.opts.Repair {
 		return RepairAllowance * MaxDescriptors
@@ -40,8 +46,8 @@ func (l *Layout) descBudget() int {
 	return MaxDescriptors
 }
 
-// overBudget tells Options.Notify, once per object, that what (index.json
-// or a digest) was read with the repair allowance: n is over limit.
+// overBudget tells Options.Notify, once per object, that what was read
+// with the repair allowance: n is over limit.
 func (l *Layout) overBudget(what string, n, limit int64, unit string) {
 	if l.opts.Notify == nil {
 		return
@@ -61,7 +67,7 @@ type overBudgetNotes = sync.Map
 func checkBudgets(raw []byte, n int) error {
 	switch {
 	case len(raw) > strictjson.MaxDocument:
-		return fmt.Errorf("%d bytes, over the %d every reader allows (untag to bring index.json back under)", len(raw), strictjson.MaxDocument)
+		return fmt.Errorf("%d bytes, over the %d every reader allows (untag to bring it back under)", len(raw), strictjson.MaxDocument)
 	case n > MaxDescriptors:
 		return fmt.Errorf("%d descriptors, over the %d every reader allows", n, MaxDescriptors)
 	}

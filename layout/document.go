@@ -45,11 +45,6 @@ func (d *Document) Children() []ocispec.Descriptor {
 // the descriptor that pointed to it: the media types must agree, and a
 // document must not look like both kinds.
 func ParseDocument(b []byte, desc ocispec.Descriptor) (*Document, error) {
-	return parseDocument(b, desc, MaxDescriptors)
-}
-
-// parseDocument is ParseDocument with a descriptor budget.
-func parseDocument(b []byte, desc ocispec.Descriptor, maxDescriptors int) (*Document, error) {
 	var doc Document
 	if err := strictjson.Unmarshal(b, &doc); err != nil {
 		return nil, err
@@ -74,8 +69,8 @@ func parseDocument(b []byte, desc ocispec.Descriptor, maxDescriptors int) (*Docu
 	if !doc.IsIndex() && doc.Config == nil {
 		return nil, fmt.Errorf("manifest has no config")
 	}
-	if n := len(doc.Layers) + len(doc.Manifests); n > maxDescriptors {
-		return nil, fmt.Errorf("%d descriptors exceed the limit of %d", n, maxDescriptors)
+	if n := len(doc.Layers) + len(doc.Manifests); n > MaxDescriptors {
+		return nil, fmt.Errorf("%d descriptors exceed the limit of %d", n, MaxDescriptors)
 	}
 	for i, c := range doc.Children() {
 		if err := CheckDescriptor(c); err != nil {
@@ -102,17 +97,14 @@ func childLabel(doc *Document, i int) string {
 	return fmt.Sprintf("layers[%d]", i-1)
 }
 
-// ReadBlobJSON reads desc (at most strictjson.MaxDocument bytes, or the
-// repair allowance, verified against desc) and returns its bytes.
+// ReadBlobJSON reads desc (at most strictjson.MaxDocument bytes, verified
+// against desc) and returns its bytes.
 func (l *Layout) ReadBlobJSON(ctx context.Context, desc ocispec.Descriptor) ([]byte, error) {
 	if err := CheckDescriptor(desc); err != nil {
 		return nil, err
 	}
-	if desc.Size > l.docBudget() {
-		return nil, fmt.Errorf("%s: %d bytes exceeds the %d byte limit for JSON documents: %w", desc.Digest, desc.Size, l.docBudget(), ErrCorrupt)
-	}
 	if desc.Size > strictjson.MaxDocument {
-		l.overBudget(desc.Digest.String(), desc.Size, strictjson.MaxDocument, "bytes")
+		return nil, fmt.Errorf("%s: %d bytes exceeds the %d byte limit for JSON documents: %w", desc.Digest, desc.Size, strictjson.MaxDocument, ErrCorrupt)
 	}
 	rc, err := l.blobs.OpenVerified(ctx, desc)
 	if err != nil {
@@ -132,12 +124,9 @@ func (l *Layout) ReadDocument(ctx context.Context, desc ocispec.Descriptor) (*Do
 	if err != nil {
 		return nil, err
 	}
-	doc, err := parseDocument(b, desc, l.descBudget())
+	doc, err := ParseDocument(b, desc)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %v: %w", desc.Digest, err, ErrCorrupt)
-	}
-	if n := len(doc.Layers) + len(doc.Manifests); n > MaxDescriptors {
-		l.overBudget(desc.Digest.String(), int64(n), MaxDescriptors, "descriptors")
 	}
 	doc.Raw = b
 	return doc, nil

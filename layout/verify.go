@@ -65,10 +65,12 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := validateSchemaBytes(raw, true); err != nil {
-		rep.Problems = append(rep.Problems, Problem{Kind: "invalid", Detail: "index.json: " + err.Error()})
-	}
+	// Over a budget (read with the repair allowance), the budget is the
+	// problem to report; the schema check, whose decoder takes many times
+	// the document's size in memory, is left for when it is back under.
 	if err := checkBudgets(raw, len(idx.Manifests)); err != nil {
+		rep.Problems = append(rep.Problems, Problem{Kind: "invalid", Detail: "index.json: " + err.Error()})
+	} else if err := validateSchemaBytes(raw, true); err != nil {
 		rep.Problems = append(rep.Problems, Problem{Kind: "invalid", Detail: "index.json: " + err.Error()})
 	}
 	roots := RootsOf(idx)
@@ -106,9 +108,6 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 			err := l.Walk(wctx, []Node{r}, WalkOptions{Referrers: len(o.Refs) > 0, Seen: seen}, func(n *Node) error {
 				if n.Doc != nil {
 					if err := n.CheckSchema(); err != nil {
-						add(Problem{Kind: "invalid", Digest: n.Descriptor.Digest, Where: n.Path(), Detail: err.Error()})
-					}
-					if err := checkBudgets(n.Doc.Raw, len(n.Doc.Children())); err != nil {
 						add(Problem{Kind: "invalid", Digest: n.Descriptor.Digest, Where: n.Path(), Detail: err.Error()})
 					}
 				}
