@@ -54,11 +54,17 @@ type ReceiptOptions struct {
 	Omitted func(d digest.Digest, why string)
 }
 
-// MakeReceipt lists what l holds. A blob is listed only if it passes the
-// trust check (RELIABILITY I6): a receipt that advertised a corrupt blob
-// would make every later delta leave it out, and the site's imports fail
-// for good. Blobs changed since their last verification are re-hashed.
-func MakeReceipt(ctx context.Context, l *layout.Layout, o ReceiptOptions) (*Receipt, error) {
+// MakeReceipt lists what l holds (MakeReceiptWith, default options).
+func MakeReceipt(ctx context.Context, l *layout.Layout) (*Receipt, error) {
+	return MakeReceiptWith(ctx, l, ReceiptOptions{})
+}
+
+// MakeReceiptWith lists what l holds. A blob is listed only if it passes
+// the trust check (RELIABILITY I6): a receipt that advertised a corrupt
+// blob would make every later delta leave it out, and the site's imports
+// fail for good. Blobs changed since their last verification are
+// re-hashed.
+func MakeReceiptWith(ctx context.Context, l *layout.Layout, o ReceiptOptions) (*Receipt, error) {
 	idx, err := l.Index(ctx)
 	if err != nil {
 		return nil, err

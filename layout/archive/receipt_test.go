@@ -17,7 +17,7 @@ func TestReceipt(t *testing.T) {
 	src, v1, v2, _ := twoTags(t)
 	l := openLayout(t, src)
 	defer l.Close()
-	r, err := MakeReceipt(ctx, l, ReceiptOptions{})
+	r, err := MakeReceipt(ctx, l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func TestReceipt(t *testing.T) {
 	}
 	var a, b bytes.Buffer
 	r.Encode(&a)
-	r2, _ := MakeReceipt(ctx, l, ReceiptOptions{})
+	r2, _ := MakeReceipt(ctx, l)
 	r2.Encode(&b)
 	if !bytes.Equal(a.Bytes(), b.Bytes()) || !strings.HasPrefix(a.String(), "{\n  \"blobs\": [\n    \"sha256:") {
 		t.Errorf("receipt not stable or not in the documented shape:\n%s", a.String())
@@ -69,7 +69,7 @@ func TestDeltaExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	sl := openLayout(t, site.dir)
-	receipt, err := MakeReceipt(ctx, sl, ReceiptOptions{})
+	receipt, err := MakeReceipt(ctx, sl)
 	sl.Close()
 	if err != nil {
 		t.Fatal(err)
