@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/oci-pack/oci-pack/cas/fsx"
 )
@@ -25,6 +27,11 @@ type Store struct {
 	root    *os.Root
 	dir     string // the layout directory, for messages
 	staging string // staging directory relative to root; "" disables writes
+	records string // verified-fingerprint records relative to root; "" keeps none
+
+	checks   singleflight.Group // one re-hash per digest at a time (Check)
+	bad      sync.Map           // digest → badBlob: found corrupt at that fingerprint
+	onRepair func(Repair)
 }
 
 // Info describes one stored blob.
@@ -37,15 +44,31 @@ type Info struct {
 	Links uint64 `json:"-"`
 }
 
-// Open returns a Store on the layout directory dir. staging is the directory,
-// relative to dir, where this process stages new blobs (it must already exist
-// and belong to this process); "" makes the store read-only.
+// Options configure a Store.
+type Options struct {
+	// Staging is the directory, relative to the layout directory, where
+	// this process stages new blobs (it must already exist and belong to
+	// this process); "" makes the store read-only.
+	Staging string
+	// Records is the directory, relative to the layout directory, of the
+	// verified-fingerprint records (see Check); "" keeps none, so every
+	// trust check re-hashes.
+	Records string
+}
+
+// Open returns a Store on the layout directory dir staging in staging (see
+// Options), keeping no verified-fingerprint records.
 func Open(dir, staging string) (*Store, error) {
+	return OpenWith(dir, Options{Staging: staging})
+}
+
+// OpenWith returns a Store on the layout directory dir.
+func OpenWith(dir string, o Options) (*Store, error) {
 	r, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open blob store: %w", err)
 	}
-	return &Store{root: r, dir: dir, staging: staging}, nil
+	return &Store{root: r, dir: dir, staging: o.Staging, records: o.Records}, nil
 }
 
 // Close releases the store's directory handle.
@@ -77,20 +100,6 @@ func (s *Store) Stat(ctx context.Context, d digest.Digest) (Info, error) {
 	return Info{Digest: d, Size: fi.Size(), Links: fsx.LinkCount(fi)}, nil
 }
 
-// Has reports whether desc is stored as a regular file of exactly desc.Size
-// bytes — the test for dedupe (I6). It does not re-hash; Verify does.
-func (s *Store) Has(ctx context.Context, desc ocispec.Descriptor) (bool, error) {
-	info, err := s.Stat(ctx, desc.Digest)
-	switch {
-	case err == nil:
-		return info.Size == desc.Size, nil
-	case errors.Is(err, ErrNotFound), errors.Is(err, ErrNotRegular):
-		return false, nil
-	default:
-		return false, err
-	}
-}
-
 // Open opens blob d for reading. Only regular files are opened: a symlink,
 // FIFO or device under a blob name fails with ErrNotRegular without being
 // followed or blocking (B-23).
@@ -117,12 +126,31 @@ func (s *Store) OpenVerified(ctx context.Context, desc ocispec.Descriptor) (io.R
 	if err != nil {
 		return nil, err
 	}
-	return &verifiedFile{VerifyReader: NewVerifyReader(f, desc), f: f}, nil
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stat blob %s: %w", desc.Digest, err)
+	}
+	return &verifiedFile{VerifyReader: NewVerifyReader(f, desc), f: f, s: s, d: desc.Digest, opened: fi}, nil
 }
 
+// verifiedFile is OpenVerified's reader: a read to EOF that proves the
+// bytes renews the blob's verified-fingerprint record.
 type verifiedFile struct {
 	*VerifyReader
-	f *os.File
+	f      *os.File
+	s      *Store
+	d      digest.Digest
+	opened os.FileInfo
+}
+
+func (v *verifiedFile) Read(p []byte) (int, error) {
+	n, err := v.VerifyReader.Read(p)
+	if err == io.EOF && v.opened != nil {
+		v.s.verifiedAt(v.d, v.opened, v.f)
+		v.opened = nil
+	}
+	return n, err
 }
 
 func (v *verifiedFile) Close() error { return v.f.Close() }
@@ -132,6 +160,11 @@ func (s *Store) Delete(ctx context.Context, d digest.Digest) error {
 	p, err := BlobPath(d)
 	if err != nil {
 		return err
+	}
+	if fi, err := s.root.Lstat(p); err == nil {
+		if fp, ok := FingerprintOf(fi); ok {
+			s.forget(d, fp)
+		}
 	}
 	if err := s.root.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("delete blob %s: %w", d, err)

@@ -27,7 +27,7 @@ func openStore(t *testing.T, dir string) *cas.Store {
 		t.Fatal(err)
 	}
 	rel, _ := filepath.Rel(dir, staging)
-	s, err := cas.Open(dir, filepath.ToSlash(rel))
+	s, err := cas.OpenWith(dir, cas.Options{Staging: filepath.ToSlash(rel), Records: testsuite.Records})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,6 +39,9 @@ type Writer struct {
 type Result struct {
 	Descriptor ocispec.Descriptor // MediaType copied from expected
 	Reused     bool               // the blob was already stored; nothing was published
+	// Repaired: a corrupt copy was stored under the name and these
+	// verified bytes replaced it (see Check).
+	Repaired bool
 }
 
 // Writer starts staging a blob. expected may carry a digest and size the
@@ -94,9 +97,11 @@ func (w *Writer) Digest() digest.Digest { return digest.NewDigest(w.alg, w.h) }
 
 // Commit verifies the staged bytes against the expected descriptor (if
 // any), fsyncs them, and renames them to blobs/<alg>/<hex>, fsyncing the
-// directory after (I1). If a trusted copy (regular file, right size) is
-// already stored, the staged copy is dropped and Result.Reused is set. A
-// nil error means the blob is durably stored.
+// directory after (I1). If a trusted copy is already stored (Check: verified
+// since it last changed, re-hashed if not), the staged copy is dropped and
+// Result.Reused is set; a corrupt one is replaced by the verified staged
+// bytes — the only rename over a blob — and Result.Repaired is set. A nil
+// error means the blob is durably stored.
 func (w *Writer) Commit(ctx context.Context) (Result, error) {
 	if w.done {
 		return Result{}, ErrAborted
@@ -116,7 +121,12 @@ func (w *Writer) Commit(ctx context.Context) (Result, error) {
 		w.Abort()
 		return Result{}, err
 	}
-	if ok, err := w.s.Has(ctx, desc); err == nil && ok {
+	prior, err := w.s.Check(ctx, desc.Digest)
+	if err != nil && ctx.Err() != nil {
+		w.Abort()
+		return Result{}, ctx.Err()
+	}
+	if err == nil && prior.State == Trusted && prior.Size == desc.Size {
 		w.Abort()
 		return Result{Descriptor: desc, Reused: true}, nil
 	}
@@ -127,6 +137,11 @@ func (w *Writer) Commit(ctx context.Context) (Result, error) {
 	if err := w.f.Chmod(0o644); err != nil {
 		w.Abort()
 		return Result{}, fmt.Errorf("chmod staged blob: %w", err)
+	}
+	staged, err := w.f.Stat()
+	if err != nil {
+		w.Abort()
+		return Result{}, fmt.Errorf("stat staged blob %s: %w", desc.Digest, err)
 	}
 	if err := w.f.Close(); err != nil {
 		w.f = nil
@@ -148,7 +163,7 @@ func (w *Writer) Commit(ctx context.Context) (Result, error) {
 	if err := fsx.SyncDir(w.s.root, dir); err != nil {
 		return Result{}, fmt.Errorf("fsync %s after committing %s: %w", dir, desc.Digest, err)
 	}
-	return Result{Descriptor: desc}, nil
+	return Result{Descriptor: desc, Repaired: w.s.published(desc.Digest, staged, prior)}, nil
 }
 
 // Abort removes the staged file. It is safe to call at any time, any number

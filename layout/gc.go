@@ -15,11 +15,14 @@ type GCResult struct {
 	Blobs   []cas.Info
 	Bytes   int64
 	Staging []string // stale staging directories of dead processes
+	Records int      // verified-fingerprint records removed: of blobs gone or changed
 }
 
 // GC deletes every blob not reachable from index.json, the staging
-// directories of processes that are gone, and the state and partial blobs
-// interrupted transfers kept for resuming (ResumeDir). It needs a layout opened
+// directories of processes that are gone, the state and partial blobs
+// interrupted transfers kept for resuming (ResumeDir), and the
+// verified-fingerprint records that can no longer match (cas
+// PruneRecords). It needs a layout opened
 // Exclusive, so no other oci-pack process is reading or staging. If any
 // reachable manifest cannot be read, nothing is deleted: its children are
 // unknown. With dryRun nothing is deleted at all.
@@ -66,6 +69,9 @@ func (l *Layout) GC(ctx context.Context, dryRun bool) (*GCResult, error) {
 				return res, fmt.Errorf("fsync blobs/%s: %w", alg, err)
 			}
 		}
+	}
+	if res.Records, err = l.blobs.PruneRecords(ctx); err != nil {
+		return res, err
 	}
 	return res, nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 
@@ -37,17 +38,23 @@ func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
 		return nil, nil, corruptUnlessEnv(l.dir+"/"+IndexFile, err)
 	}
 	defer f.Close()
-	b, err := strictjson.ReadAll(f, strictjson.MaxDocument)
+	b, err := strictjson.ReadAll(f, l.docBudget())
 	if err != nil {
 		return nil, nil, corruptUnlessEnv(l.dir+"/"+IndexFile, err)
 	}
-	idx, err := ParseIndex(b)
+	idx, err := parseIndex(b, l.descBudget())
 	if err != nil {
 		hint := ""
 		if errors.Is(err, strictjson.ErrInvalid) && bytes.Contains([]byte(err.Error()), []byte("unexpected end")) {
 			hint = " (file truncated? another tool may have crashed while writing it)"
 		}
 		return nil, nil, fmt.Errorf("%s/%s: %v%s: %w", l.dir, IndexFile, err, hint, ErrCorrupt)
+	}
+	if len(b) > strictjson.MaxDocument {
+		l.overBudget(IndexFile, int64(len(b)), strictjson.MaxDocument, "bytes")
+	}
+	if len(idx.Manifests) > MaxDescriptors {
+		l.overBudget(IndexFile, int64(len(idx.Manifests)), MaxDescriptors, "entries")
 	}
 	return idx, b, nil
 }
@@ -61,12 +68,15 @@ func (l *Layout) readIndex() (*ocispec.Index, []byte, error) {
 // then see an empty index and delete every blob (B-20: never treat a bad
 // index as empty): a key that names a field in the wrong case
 // ("Manifests"; strictjson), and a missing or null "manifests".
-func ParseIndex(b []byte) (*ocispec.Index, error) {
+func ParseIndex(b []byte) (*ocispec.Index, error) { return parseIndex(b, MaxDescriptors) }
+
+// parseIndex is ParseIndex with a descriptor budget.
+func parseIndex(b []byte, maxDescriptors int) (*ocispec.Index, error) {
 	var idx ocispec.Index
 	if err := strictjson.Unmarshal(b, &idx); err != nil {
 		return nil, err
 	}
-	if err := checkIndex(&idx, true); err != nil {
+	if err := checkIndex(&idx, true, maxDescriptors); err != nil {
 		return nil, err
 	}
 	return &idx, nil
@@ -74,7 +84,7 @@ func ParseIndex(b []byte) (*ocispec.Index, error) {
 
 // checkIndex validates an index document; top says it is index.json,
 // whose ref.name annotations are tags.
-func checkIndex(idx *ocispec.Index, top bool) error {
+func checkIndex(idx *ocispec.Index, top bool, maxDescriptors int) error {
 	if idx.SchemaVersion != 2 {
 		return fmt.Errorf("schemaVersion %d, expected 2", idx.SchemaVersion)
 	}
@@ -84,8 +94,8 @@ func checkIndex(idx *ocispec.Index, top bool) error {
 	if idx.MediaType != "" && idx.MediaType != ocispec.MediaTypeImageIndex && idx.MediaType != MediaTypeDockerManifestList {
 		return fmt.Errorf("mediaType %q, expected %q", idx.MediaType, ocispec.MediaTypeImageIndex)
 	}
-	if len(idx.Manifests) > MaxDescriptors {
-		return fmt.Errorf("%d manifests exceed the limit of %d", len(idx.Manifests), MaxDescriptors)
+	if len(idx.Manifests) > maxDescriptors {
+		return fmt.Errorf("%d manifests exceed the limit of %d", len(idx.Manifests), maxDescriptors)
 	}
 	tags := map[string]ocispec.Descriptor{}
 	for i, d := range idx.Manifests {
@@ -145,6 +155,7 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*IndexEdit) error) err
 	if err != nil {
 		return err
 	}
+	entries := len(idx.Manifests)
 	if err := fn(&IndexEdit{ctx: ctx, l: l, idx: idx}); err != nil {
 		return err
 	}
@@ -154,7 +165,7 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*IndexEdit) error) err
 	if idx.Manifests == nil {
 		idx.Manifests = []ocispec.Descriptor{}
 	}
-	if err := checkIndex(idx, true); err != nil {
+	if err := checkIndex(idx, true, math.MaxInt); err != nil { // the count: below
 		return fmt.Errorf("refusing to write index.json: %w", err)
 	}
 	b, err := json.Marshal(idx)
@@ -164,8 +175,14 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*IndexEdit) error) err
 	if bytes.Equal(b, old) {
 		return nil
 	}
-	if len(b) > strictjson.MaxDocument {
-		return fmt.Errorf("%w: refusing to write index.json of %d bytes, over the %d-byte limit every reader sets (%d entries): untag or gc first, or keep fewer tags per layout", ErrInvalidArgument, len(b), strictjson.MaxDocument, len(idx.Manifests))
+	// The reader's budgets (allowance.go); under the repair allowance a
+	// write that shrinks an over-budget index.json is let through.
+	shrinks := l.opts.Repair && len(b) < len(old) && len(idx.Manifests) <= entries
+	if len(b) > strictjson.MaxDocument && !shrinks {
+		return fmt.Errorf("%w: refusing to write index.json of %d bytes, over the %d-byte limit every reader sets (%d entries, was %d bytes): untag or gc first, or keep fewer tags per layout", ErrInvalidArgument, len(b), strictjson.MaxDocument, len(idx.Manifests), len(old))
+	}
+	if len(idx.Manifests) > MaxDescriptors && !shrinks {
+		return fmt.Errorf("%w: refusing to write index.json of %d entries, over the %d every reader allows: untag first, or keep fewer tags per layout", ErrInvalidArgument, len(idx.Manifests), MaxDescriptors)
 	}
 	if err := ctx.Err(); err != nil {
 		return err

@@ -28,6 +28,9 @@ const (
 	gcLockFile = PrivateDir + "/gc.lock"
 	ixLockFile = PrivateDir + "/index.lock"
 	stagingDir = PrivateDir + "/tmp"
+	// verifiedDir holds the blobs' verified-fingerprint records
+	// (RELIABILITY I6; see cas.Check).
+	verifiedDir = PrivateDir + "/verified"
 	// LayoutVersion is the imageLayoutVersion written and accepted.
 	LayoutVersion = "1.0.0"
 )
@@ -59,6 +62,12 @@ type Options struct {
 	// Context, if not nil, cuts short Open's wait for the layout lock (a
 	// signal must not wait out --lock-timeout).
 	Context context.Context
+	// Repair reads index.json and documents with RepairAllowance times
+	// their budgets, so that a layout over a budget can be brought back
+	// (untag, gc, verify); see allowance.go.
+	Repair bool
+	// Notify, if not nil, is told when the repair allowance was needed.
+	Notify func(string)
 }
 
 func (o Options) context() context.Context {
@@ -78,6 +87,7 @@ type Layout struct {
 	gcLock  *fileLock
 	stLock  *fileLock
 	staging string // relative to dir; "" when read-only
+	told    overBudgetNotes
 }
 
 // Init creates an empty layout in dir (and dir itself), or checks that dir
@@ -223,7 +233,7 @@ func (l *Layout) open() error {
 	if err := l.lock(); err != nil {
 		return err
 	}
-	store, err := cas.Open(l.dir, l.staging)
+	store, err := cas.OpenWith(l.dir, cas.Options{Staging: l.staging, Records: verifiedDir})
 	if err != nil {
 		return err
 	}

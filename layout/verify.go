@@ -71,7 +71,12 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := validateSchemaBytes(raw, true); err != nil {
+	// Over a budget (read with the repair allowance), the budget is the
+	// problem to report; the schema check, whose decoder takes many times
+	// the document's size in memory, is left for when it is back under.
+	if err := checkBudgets(raw, len(idx.Manifests)); err != nil {
+		rep.Problems = append(rep.Problems, Problem{Kind: "invalid", Detail: "index.json: " + err.Error()})
+	} else if err := validateSchemaBytes(raw, true); err != nil {
 		rep.Problems = append(rep.Problems, Problem{Kind: "invalid", Detail: "index.json: " + err.Error()})
 	}
 	roots := RootsOf(idx)

@@ -28,6 +28,29 @@ func openInput(p string) (*os.File, error) {
 	return f, nil
 }
 
+// openInputIn opens rel inside root for a preset (issue 12 class 6): a
+// symlink is followed only while it stays inside root (os.Root refuses
+// one that leaves it), and only a regular file is opened — checked before
+// the open, which does not block, and again on the open file.
+func openInputIn(root *os.Root, rel string) (*os.File, error) {
+	before, err := root.Stat(rel)
+	if err != nil {
+		return nil, err
+	}
+	if !before.Mode().IsRegular() {
+		return nil, fmt.Errorf("unsupported file type %s: %s", fsx.FileKind(before.Mode()), rel)
+	}
+	f, err := root.OpenFile(rel, os.O_RDONLY|fsx.ONonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	if after, err := f.Stat(); err != nil || !os.SameFile(before, after) {
+		f.Close()
+		return nil, fmt.Errorf("%s: replaced while opening", rel)
+	}
+	return f, nil
+}
+
 // sampleWindow is the size of each window read to judge compressibility.
 const sampleWindow = 64 << 10
 

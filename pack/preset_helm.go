@@ -49,7 +49,7 @@ func expandHelmChart(in []Input, o Options) ([]Input, error) {
 	if !fi.IsDir() {
 		return []Input{{Path: in[0].Path, Title: filepath.Base(in[0].Path), MediaType: HelmChartLayer, Verbatim: true}}, nil
 	}
-	if _, err := os.Stat(filepath.Join(in[0].Path, ".helmignore")); err == nil && o.Warn != nil {
+	if _, err := os.Lstat(filepath.Join(in[0].Path, ".helmignore")); err == nil && o.Warn != nil {
 		o.Warn(".helmignore is not applied: every file in the chart directory is packed (run `helm package` and pack the .tgz to honour it)")
 	}
 	return []Input{{Path: in[0].Path, Title: meta.Name, MediaType: HelmChartLayer}}, nil
@@ -79,13 +79,7 @@ func readChartMeta(p string) (*chartMeta, error) {
 	var y []byte
 	var archive digest.Digest
 	if fi.IsDir() {
-		f, err := openInput(filepath.Join(p, "Chart.yaml"))
-		if err != nil {
-			return nil, fmt.Errorf("%w: chart %s: %v", layout.ErrInvalidArgument, p, err)
-		}
-		defer f.Close()
-		y, err = io.ReadAll(io.LimitReader(f, maxChartYAML+1))
-		if err != nil {
+		if y, err = readChartYAML(p); err != nil {
 			return nil, err
 		}
 	} else if y, archive, err = chartYAMLFromArchive(p); err != nil {
@@ -93,6 +87,9 @@ func readChartMeta(p string) (*chartMeta, error) {
 	}
 	if len(y) > maxChartYAML {
 		return nil, fmt.Errorf("%w: chart %s: Chart.yaml exceeds %d bytes", layout.ErrInvalidArgument, p, maxChartYAML)
+	}
+	if err := checkYAMLExpansion(y); err != nil {
+		return nil, fmt.Errorf("%w: chart %s: Chart.yaml: %v", layout.ErrInvalidArgument, p, err)
 	}
 	j, err := yaml.YAMLToJSON(y)
 	if err != nil {
@@ -109,6 +106,28 @@ func readChartMeta(p string) (*chartMeta, error) {
 		return nil, fmt.Errorf("%w: chart %s: name %q is not a plain file name", layout.ErrInvalidArgument, p, m.Name)
 	}
 	return m, nil
+}
+
+// readChartYAML reads a chart directory's Chart.yaml through an os.Root on
+// the chart: a regular file inside the chart, or a link to one that stays
+// inside; never a file elsewhere (issue 12 class 6), never a FIFO or a
+// device.
+func readChartYAML(dir string) ([]byte, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("chart %s: %w", dir, err)
+	}
+	defer root.Close()
+	f, err := openInputIn(root, "Chart.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("%w: chart %s: Chart.yaml must be a regular file inside the chart: %v", layout.ErrInvalidArgument, dir, err)
+	}
+	defer f.Close()
+	y, err := io.ReadAll(io.LimitReader(f, maxChartYAML+1))
+	if err != nil {
+		return nil, fmt.Errorf("chart %s: read Chart.yaml: %w", dir, err)
+	}
+	return y, nil
 }
 
 func tagSafe(name string) bool {

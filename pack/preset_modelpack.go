@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -125,10 +126,13 @@ func init() {
 // per file, named by their path relative to that directory; .git
 // directories are skipped. Symlinks to regular files are followed when
 // their target stays inside the directory — or, for a Hugging Face cache
-// snapshot (…/models--org--name/snapshots/<rev>), inside that repository,
-// whose snapshot files all link to ../../blobs/<hash>. A link leading
-// anywhere else is refused unless Options.AllowOutside (RELIABILITY C-32):
-// a tree from elsewhere must not smuggle host files into an artifact.
+// snapshot (hfRepo: the real shape models--[ORG--]NAME/{blobs,refs,
+// snapshots/<40-hex revision>}), inside that repository's blobs/, where
+// its snapshot files all link. A link leading anywhere else is refused
+// unless Options.AllowOutside (RELIABILITY C-32, issue 12 class 6): a tree
+// from elsewhere must not smuggle host files into an artifact. A link's
+// input is its resolved target, so the file opened later is the one
+// checked, reached through real directories only.
 func expandModelDirs(in []Input, o Options) ([]Input, error) {
 	var out []Input
 	for _, i := range in {
@@ -166,12 +170,13 @@ func expandModelDirs(in []Input, o Options) ([]Input, error) {
 			if !target.Mode().IsRegular() {
 				return fmt.Errorf("%w: %s is a %s; the modelpack preset packs regular files (and symlinks to them)", layout.ErrInvalidArgument, p, fsx.FileKind(target.Mode()))
 			}
+			src := p
 			if d.Type()&fs.ModeSymlink != 0 && !o.AllowOutside {
-				if err := checkLinkInside(p, roots); err != nil {
+				if src, err = checkLinkInside(p, roots); err != nil {
 					return err
 				}
 			}
-			files = append(files, Input{Path: p, Title: filepath.ToSlash(rel), MediaType: i.MediaType})
+			files = append(files, Input{Path: src, Title: filepath.ToSlash(rel), MediaType: i.MediaType})
 			return nil
 		})
 		if err != nil {
@@ -184,7 +189,8 @@ func expandModelDirs(in []Input, o Options) ([]Input, error) {
 }
 
 // linkRoots are the directories a symlink under dir may lead into: dir
-// itself, and the repository of a Hugging Face cache snapshot.
+// itself (resolved), and the blobs/ of the Hugging Face cache repository
+// dir is a snapshot of (hfRepo).
 func linkRoots(dir string) ([]string, error) {
 	real, err := filepath.EvalSymlinks(dir)
 	if err != nil {
@@ -195,31 +201,58 @@ func linkRoots(dir string) ([]string, error) {
 		return nil, err
 	}
 	roots := []string{real}
-	snapshots := filepath.Dir(real)
-	repo := filepath.Dir(snapshots)
-	if filepath.Base(snapshots) == "snapshots" {
-		if st, err := os.Stat(filepath.Join(repo, "blobs")); err == nil && st.IsDir() {
-			roots = append(roots, repo)
-		}
+	if repo := hfRepo(real); repo != "" {
+		roots = append(roots, filepath.Join(repo, "blobs"))
 	}
 	return roots, nil
 }
 
-// checkLinkInside refuses a symlink whose final target is outside roots.
-func checkLinkInside(p string, roots []string) error {
+// hfRevision is a snapshot directory's name: a 40-hex git revision.
+var hfRevision = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// hfRepoName is a cache repository's name: models--NAME or
+// models--ORG--NAME, each part non-empty.
+var hfRepoName = regexp.MustCompile(`^models--[^/-][^/]*?(--[^/-][^/]*)?$`)
+
+// hfRepo returns the Hugging Face cache repository whose snapshot real
+// (a resolved absolute path) is, or "" if real is not one: real must be
+// <repo>/snapshots/<40-hex revision>, <repo> named models--[ORG--]NAME
+// and holding blobs/ and refs/ as real directories. Any other directory
+// named snapshots, whatever lies beside it, is no cache.
+func hfRepo(real string) string {
+	snapshots := filepath.Dir(real)
+	repo := filepath.Dir(snapshots)
+	if !hfRevision.MatchString(filepath.Base(real)) || filepath.Base(snapshots) != "snapshots" || !hfRepoName.MatchString(filepath.Base(repo)) {
+		return ""
+	}
+	for _, sub := range []string{"blobs", "refs", "snapshots"} {
+		if fi, err := os.Lstat(filepath.Join(repo, sub)); err != nil || !fi.IsDir() {
+			return ""
+		}
+	}
+	return repo
+}
+
+// checkLinkInside resolves the symlink p and returns its final target if
+// that lies inside one of roots; otherwise it refuses p.
+func checkLinkInside(p string, roots []string) (string, error) {
 	target, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return fmt.Errorf("input %s: %w", p, err)
+		return "", fmt.Errorf("input %s: %w", p, err)
 	}
 	if target, err = filepath.Abs(target); err != nil {
-		return err
+		return "", err
 	}
 	for _, r := range roots {
 		if rel, err := filepath.Rel(r, target); err == nil && filepath.IsLocal(rel) {
-			return nil
+			return target, nil
 		}
 	}
-	return fmt.Errorf("%w: %s is a symlink to %s, outside %s; pass --allow-outside to pack what it points to", layout.ErrInvalidArgument, p, target, roots[0])
+	where := roots[0]
+	if len(roots) > 1 {
+		where += " or " + roots[1]
+	}
+	return "", fmt.Errorf("%w: %s is a symlink to %s, outside %s; pass --allow-outside to pack what it points to", layout.ErrInvalidArgument, p, target, where)
 }
 
 // modelPackConfigDoc is the application/vnd.cncf.model.config.v1+json

@@ -16,13 +16,13 @@ import (
 // repository's blobs/: the modelpack preset follows them, classifies each
 // file, records its path, and stores the bytes the link points to.
 func TestModelPackHuggingFaceSnapshot(t *testing.T) {
-	repo := t.TempDir()
+	repo := filepath.Join(t.TempDir(), "models--org--name")
 	weights := []byte("bf16 weights, pretend")
 	config := []byte(`{"model_type":"llama"}`)
-	for name, b := range map[string][]byte{"w": weights, "c": config} {
-		mkfile(t, repo, "blobs/"+name, b, 0o644)
+	for name, b := range map[string][]byte{"blobs/w": weights, "blobs/c": config, "refs/main": []byte(rev)} {
+		mkfile(t, repo, name, b, 0o644)
 	}
-	snap := filepath.Join(repo, "snapshots", "0123abc")
+	snap := filepath.Join(repo, "snapshots", rev)
 	if err := os.MkdirAll(filepath.Join(snap, "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}

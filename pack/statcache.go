@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
@@ -23,10 +24,11 @@ import (
 // it maps a file's identity and change stamps — (device, inode, size,
 // mtime, ctime) — or a whole directory listing of them, to the digest it
 // packed to. It is an optimisation only: a hit is used only if the blob is
-// still stored with that size, any change to a file changes its ctime (the
-// kernel sets it on every write; no user call can set it back), and a file
-// whose stamps are within racyWindow of the pack that read it is never
-// cached, since a write in the same clock tick could leave them equal.
+// still stored and trusted (cas Has: verified since it last changed), any
+// change to a file changes its ctime (the kernel sets it on every write; no
+// user call can set it back), and a file whose stamps are within
+// racyWindow of the pack that read it is never cached, since a write in
+// the same clock tick could leave them equal.
 const (
 	statCacheFile = layout.PrivateDir + "/statcache.json"
 	// statCacheMax bounds the cache; the least recently used go first.
@@ -161,11 +163,11 @@ func (c *statCache) evict() {
 // fileKey is the cache key of one regular file, or "" if the file cannot
 // be cached (no identity on this platform, or changed too recently).
 func (c *statCache) fileKey(fi os.FileInfo) string {
-	id, ok := fileStamp(fi)
+	id, ok := cas.FingerprintOf(fi)
 	if !ok || c.racy(id) {
 		return ""
 	}
-	return "f|" + id.String()
+	return "f|" + stampKey(id)
 }
 
 // dirKey is the cache key of a directory layer: every entry's name, mode,
@@ -175,7 +177,7 @@ func (c *statCache) dirKey(p *layerPlan) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "v2|%s|%s|%d|%d|%s|%s|%t\n", p.mediaType, p.alg, p.level, p.tarOpts.MTime.UnixNano(), codecVersion(), p.title, p.wantDiffID)
 	for _, e := range p.entries {
-		id, ok := fileStamp(e.info)
+		id, ok := cas.FingerprintOf(e.info)
 		if !ok || c.racy(id) {
 			return ""
 		}
@@ -186,25 +188,22 @@ func (c *statCache) dirKey(p *layerPlan) string {
 				return ""
 			}
 		}
-		fmt.Fprintf(h, "%q|%o|%q|%s\n", e.name, e.info.Mode(), link, id)
+		fmt.Fprintf(h, "%q|%o|%q|%s\n", e.name, e.info.Mode(), link, stampKey(id))
 	}
 	return "d|" + hex.EncodeToString(h.Sum(nil))
 }
 
-func (c *statCache) racy(id stamp) bool {
+// racy: an input's stamps within racyWindow of this pack could stay equal
+// across a write in the same clock tick (unlike blobs, inputs are files
+// users edit while packing).
+func (c *statCache) racy(id cas.Fingerprint) bool {
 	limit := c.now.Add(-racyWindow).UnixNano()
-	return id.mtime >= limit || id.ctime >= limit
+	return id.Mtime >= limit || id.Ctime >= limit
 }
 
-// stamp identifies a file and its last change.
-type stamp struct {
-	dev, ino     uint64
-	size         int64
-	mtime, ctime int64 // ns
-}
-
-func (s stamp) String() string {
-	return fmt.Sprintf("%d|%d|%d|%d|%d", s.dev, s.ino, s.size, s.mtime, s.ctime)
+// stampKey is a file's fingerprint as the cache keys spell it.
+func stampKey(s cas.Fingerprint) string {
+	return fmt.Sprintf("%d|%d|%d|%d|%d", s.Dev, s.Ino, s.Size, s.Mtime, s.Ctime)
 }
 
 // codecVersion names the compression library build: compressed bytes

@@ -168,6 +168,7 @@ done
 [[ -z "$ADDR" ]] || { source "$ROOT/scripts/interop/registry.sh" && run_registry_interop; } # push, pull, serve: scripts/interop/registry.sh
 if wanted modelcar; then source "$ROOT/scripts/interop/modelcar.sh" && run_modelcar; fi # image-volume form: scripts/interop/modelcar.sh
 if wanted serve-containerd; then source "$ROOT/scripts/interop/serve-containerd.sh" && run_serve_containerd; fi # containerd pulls from oci-pack serve
+if wanted tarballs; then source "$ROOT/scripts/interop/tarballs.sh" && run_tarballs; fi # tarballs other tools write: scripts/interop/tarballs.sh
 
 # ---------------------------------------------------------------- result
 print_matrix

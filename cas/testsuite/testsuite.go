@@ -11,8 +11,13 @@
 // and commit), digest validation before any path is built, refusal of
 // symlinks, FIFOs, devices and directories under blob names, and 64
 // concurrent ingests of the same and of different blobs (run it under
-// -race). It inspects the directory itself only to plant hostile files and
-// to check that nothing but committed blobs is left behind.
+// -race), and the trust rule (RELIABILITY I6): a blob is relied on only if
+// verified since it last changed, a corrupt one is repaired by a commit of
+// the right bytes, and the verified-fingerprint records behind it are
+// crash-safe (a torn, planted or stale record only costs a re-hash). It
+// inspects the directory itself only to plant hostile files, to tamper
+// with blobs and records, and to check that nothing but committed blobs
+// (and their records, under Records) is left behind.
 package testsuite
 
 import (
@@ -52,14 +57,21 @@ type Store[W Writer] interface {
 	Writer(ctx context.Context, expected ocispec.Descriptor) (W, error)
 	Put(ctx context.Context, r io.Reader, expected ocispec.Descriptor) (cas.Result, error)
 	Has(ctx context.Context, desc ocispec.Descriptor) (bool, error)
+	Check(ctx context.Context, d digest.Digest) (cas.Status, error)
+	OnRepair(fn func(cas.Repair))
+	PruneRecords(ctx context.Context) (int, error)
 	Stat(ctx context.Context, d digest.Digest) (cas.Info, error)
 	OpenVerified(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error)
 	Delete(ctx context.Context, d digest.Digest) error
 	Walk(ctx context.Context, fn func(cas.Info) error, bad func(rel, reason string) error) error
 }
 
+// Records is where, relative to the layout directory, an Opener's store
+// must keep its verified-fingerprint records (as package layout does).
+const Records = ".oci-pack/verified"
+
 // Opener returns a store on the layout directory dir (which exists and may
-// be empty), staging inside dir. Called again with the same dir it must
+// be empty), staging inside dir and keeping records under Records. Called again with the same dir it must
 // return a new store on the same blobs: the suite uses that to restart after
 // a simulated crash. It should close what it opens with t.Cleanup.
 type Opener[S any] func(t *testing.T, dir string) S
@@ -94,6 +106,12 @@ func Run[S Store[W], W Writer](t *testing.T, open Opener[S]) {
 		{"WalkAndDelete", s.walkAndDelete},
 		{"Concurrent64SameBlob", s.concurrentSame},
 		{"Concurrent64DifferentBlobs", s.concurrentDifferent},
+		{"TrustRecordAtCommit", s.trustRecordAtCommit},
+		{"TrustAfterChange", s.trustAfterChange},
+		{"RepairByCommit", s.repairByCommit},
+		{"RecordsCrashSafe", s.recordsCrashSafe},
+		{"PruneRecords", s.pruneRecords},
+		{"Concurrent64Repairs", s.concurrentRepairs},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, tc.fn)
@@ -482,13 +500,20 @@ type fileState struct {
 	size int64
 }
 
-// snapshot lists every non-directory below dir by relative path.
+// snapshot lists every non-directory below dir by relative path, but for
+// the verified-fingerprint records (see records).
 func snapshot(t *testing.T, dir string) map[string]fileState {
 	t.Helper()
 	out := map[string]fileState{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil {
 			return err
+		}
+		if rel, _ := filepath.Rel(dir, p); rel == filepath.FromSlash(Records) {
+			return filepath.SkipDir
+		}
+		if d.IsDir() {
+			return nil
 		}
 		fi, err := d.Info()
 		if err != nil {

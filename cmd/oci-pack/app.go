@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/spf13/pflag"
@@ -92,7 +93,29 @@ const maxJobs = 1024
 
 // open opens a layout for a command.
 func (e *env) open(dir string, mode layout.Mode, create bool) (*layout.Layout, error) {
-	return layout.Open(dir, layout.Options{Mode: mode, LockTimeout: e.lockTimeout(), Create: create, Context: e.ctx})
+	return e.openWith(dir, layout.Options{Mode: mode, Create: create})
+}
+
+// openRepair opens a layout for a command that must work on a layout over
+// a budget, to bring it back (untag, gc, verify): with the repair
+// allowance (RELIABILITY I14), said on stderr when it is needed.
+func (e *env) openRepair(dir string, mode layout.Mode) (*layout.Layout, error) {
+	return e.openWith(dir, layout.Options{Mode: mode, Repair: true, Notify: func(s string) { e.warnf("%s: %s", dir, s) }})
+}
+
+// openWith opens a layout with o, adding the command's lock timeout and
+// context, and reporting blobs repaired from verified bytes (I6).
+// Staging is removed at a forced exit by layout.RemoveStaging.
+func (e *env) openWith(dir string, o layout.Options) (*layout.Layout, error) {
+	o.LockTimeout, o.Context = e.lockTimeout(), e.ctx
+	l, err := layout.Open(dir, o)
+	if err != nil {
+		return nil, err
+	}
+	l.Blobs().OnRepair(func(r cas.Repair) {
+		e.warnf("repaired corrupt blob %s in %s from verified bytes (it was: %s)", r.Digest, dir, r.Why)
+	})
+	return l, nil
 }
 
 // run parses args and runs one command; it returns the exit code.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -133,6 +134,9 @@ func runExport(e *env, l *layout.Layout, out string, split int64, o archive.Expo
 		res, vols, err = archive.ExportFile(e.ctx, l, out, split, o)
 	}
 	wait()
+	if errors.Is(err, archive.ErrTooManyVolumes) {
+		return fmt.Errorf("%w: give a larger --split-size", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ func init() {
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			dry := fs.Bool("dry-run", false, "only print what would be deleted")
 			return func(e *env, args []string) error {
-				l, err := e.open(args[0], layout.Exclusive, false)
+				l, err := e.openRepair(args[0], layout.Exclusive)
 				if err != nil {
 					return err
 				}

@@ -31,7 +31,7 @@ oci-pack import llama.tar offline --require-signature --key release.pub   # ever
 		conflictHint: "use --tag-conflict overwrite to move it, or skip to keep it",
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			conflict := fs.String("tag-conflict", "fail", "when a tag exists on another digest: fail (exit 4, nothing changes), skip (keep it) or overwrite (move it)")
-			maxBytes := fs.String("max-bytes", "", "stop once the decompressed archive exceeds SIZE, not counting blobs already held (default: free space minus 64MiB)")
+			maxBytes := fs.String("max-bytes", "", "stop once the decompressed archive exceeds SIZE, not counting blobs already held (default: the free space of LAYOUT's file system minus a reserve of 1/32 of it, at least 1MiB, at most 64MiB)")
 			require := fs.Bool("require-signature", false, "refuse the archive, before any tag changes, unless every tag in it is signed by a trusted key (--key or --trust); checked as soon as a signed export's documents arrive")
 			trust := trustFlags(fs)
 			return func(e *env, args []string) error {
@@ -110,6 +110,9 @@ func importFrom(e *env, dir string, o archive.ImportOptions, trust *sign.Policy,
 	o.Progress = prog
 	res, err := run(l, o)
 	wait()
+	if errors.Is(err, archive.ErrNoSpace) {
+		return fmt.Errorf("%w; free space there, or give --max-bytes SIZE to set the budget yourself", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/archive"
+	"github.com/opencontainers/go-digest"
 	"github.com/spf13/pflag"
 )
 
@@ -23,7 +24,9 @@ oci-pack export models:v2 --exclude-from site.json -o delta.tar   # back at the 
 					return err
 				}
 				defer l.Close()
-				r, err := archive.MakeReceipt(e.ctx, l)
+				r, err := archive.MakeReceiptWith(e.ctx, l, archive.ReceiptOptions{Jobs: e.g.jobs, Omitted: func(d digest.Digest, why string) {
+					e.warnf("receipt leaves out blob %s: %s (oci-pack verify %s lists what is wrong)", d, why, args[0])
+				}})
 				if err != nil {
 					return err
 				}

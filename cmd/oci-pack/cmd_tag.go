@@ -83,7 +83,7 @@ func runUntag(e *env, args []string) error {
 		byLayout[ref.Layout] = append(byLayout[ref.Layout], ref.Tag)
 	}
 	for _, dir := range order {
-		l, err := e.open(dir, layout.ReadWrite, false)
+		l, err := e.openRepair(dir, layout.ReadWrite)
 		if err != nil {
 			return err
 		}

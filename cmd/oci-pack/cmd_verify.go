@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/archive"
 	"github.com/spf13/pflag"
 )
 
@@ -16,11 +18,14 @@ func init() {
 oci-pack verify models llama-3-8b        # one tag's graph, with referrers
 oci-pack verify models --fast            # skip re-hashing blobs over 1 MiB
 oci-pack verify models llama-3-8b --key cosign.pub            # and its signature (exit 3 if none verifies)
-oci-pack verify models --trust trust.json                     # every tag, each against the keys its rule names`,
+oci-pack verify models --trust trust.json                     # every tag, each against the keys its rule names
+oci-pack verify offline --repair /media/usb/llama.tar.000     # restore corrupt or missing blobs from an archive
+oci-pack verify offline --repair /backup/models               # … or from another layout`,
 		minArgs: 1, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			fast := fs.Bool("fast", false, "check presence, type and size of large blobs without re-hashing them")
 			trust := trustFlags(fs)
+			repair := fs.String("repair", "", "restore corrupt or missing blobs from `FROM`, an archive (or its first volume) or another layout; index.json is not changed")
 			return func(e *env, args []string) error {
 				policy, err := trust.policy()
 				if err != nil {
@@ -34,12 +39,22 @@ oci-pack verify models --trust trust.json                     # every tag, each 
 					}
 					refs = append(refs, r)
 				}
-				l, err := e.open(args[0], layout.ReadOnly, false)
+				mode := layout.ReadOnly
+				if *repair != "" {
+					mode = layout.ReadWrite
+				}
+				l, err := e.openRepair(args[0], mode)
 				if err != nil {
 					return err
 				}
 				defer l.Close()
-				rep, err := l.Verify(e.ctx, layout.VerifyOptions{Fast: *fast, Jobs: e.g.jobs, Refs: refs})
+				vo := layout.VerifyOptions{Fast: *fast, Jobs: e.g.jobs, Refs: refs}
+				var rep *layout.Report
+				if *repair != "" {
+					rep, err = e.repair(l, *repair, vo)
+				} else {
+					rep, err = l.Verify(e.ctx, vo)
+				}
 				if err != nil {
 					return err
 				}
@@ -86,4 +101,29 @@ func refArg(dir, a string) (layout.Ref, error) {
 		return r, usagef("%v", err)
 	}
 	return r, nil
+}
+
+// repair runs verify --repair FROM: FROM is another layout (a directory)
+// or archive files.
+func (e *env) repair(l *layout.Layout, from string, vo layout.VerifyOptions) (*layout.Report, error) {
+	var src layout.RepairSource
+	if fi, err := os.Stat(from); err == nil && fi.IsDir() {
+		if self, err := os.Stat(l.Dir()); err == nil && os.SameFile(fi, self) {
+			return nil, usagef("--repair %s is the layout being verified: give another layout or an archive", from)
+		}
+		sl, err := e.open(from, layout.ReadOnly, false)
+		if err != nil {
+			return nil, err
+		}
+		defer sl.Close()
+		src = layout.LayoutSource{L: sl}
+	} else {
+		src = archive.RepairSource{Files: []string{from}, Notify: func(s string) { e.infof("%s", s) }}
+	}
+	res, err := l.Repair(e.ctx, src, vo)
+	if err != nil {
+		return nil, err
+	}
+	e.infof("restored %d blob(s) from %s", len(res.Restored), from)
+	return res.Report, nil
 }

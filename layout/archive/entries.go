@@ -30,6 +30,10 @@ type importer struct {
 	watch *docWatch // ImportOptions.Documents (gate.go)
 	// indexDigest is the digest of the archive's index.json bytes.
 	indexDigest digest.Digest
+	// want, if not nil, limits the blobs staged to these (verify
+	// --repair); the others are read and dropped.
+	want     map[digest.Digest]bool
+	restored []digest.Digest // of want, the blobs committed
 }
 
 // read consumes the whole stream: every entry, the end-of-archive marker
@@ -140,6 +144,9 @@ func (im *importer) blob(ctx context.Context, tr *tar.Reader, hdr *tar.Header, e
 	if err != nil {
 		return fmt.Errorf("archive entry %q: %w", hdr.Name, err)
 	}
+	if im.want != nil && !im.want[e.digest] {
+		held = true // not asked for: read and dropped
+	}
 	if held {
 		im.watch.arrived(desc)
 		im.s.limit += padded(hdr.Size) // read and dropped, never written
@@ -168,6 +175,9 @@ func (im *importer) blob(ctx context.Context, tr *tar.Reader, hdr *tar.Header, e
 		return fmt.Errorf("archive entry %q: %w", hdr.Name, err)
 	}
 	im.watch.arrived(desc)
+	if im.want != nil {
+		im.restored = append(im.restored, e.digest)
+	}
 	im.res.Imported++
 	im.res.ImportedBytes += hdr.Size
 	return nil

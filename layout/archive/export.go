@@ -75,8 +75,13 @@ func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions)
 	if err != nil {
 		return nil, err
 	}
+	return p.export(ctx, l, w, o)
+}
+
+// export writes the planned archive to w, as Export describes.
+func (p *exportPlan) export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions) (*ExportResult, error) {
 	res := &ExportResult{Entries: len(p.index.Manifests), Excluded: p.excluded, ExcludedBytes: p.excludedBytes, Missing: p.missing, Compression: cmp.Or(o.Compression, compress.None)}
-	err = compressTo(w, o, func(w io.Writer) error { return writeTar(ctx, l, p, w, o.Progress, res) })
+	err := compressTo(w, o, func(w io.Writer) error { return writeTar(ctx, l, p, w, o.Progress, res) })
 	if err != nil {
 		return nil, err
 	}

@@ -20,15 +20,16 @@ const FAT32MaxFile = 4<<30 - 1
 // split > 0, to the volumes path.000, path.001, … of at most split bytes
 // each, plus the sidecar path.sha256 listing every volume in `sha256sum -c`
 // form (res.Sidecar). The stream is compressed as a whole when
-// o.Compression says so. Every path is written by the output rule of
-// fsx.CreateOutput (RELIABILITY I13): a regular file or nothing is written
-// as NAME.partial, fsynced, and renamed only once the whole export
-// succeeded, so on error nothing is left under a final name; a FIFO, a
-// character device or "-" is streamed to (one output, no sidecar); a
-// symlink is followed to a regular file, whose directory then also holds
-// the sidecar; anything else — and a stream at a split volume's name — is
-// refused, wrapping fsx.ErrBadOutput. A path inside the layout (or
-// resolving there) is refused before anything is written.
+// o.Compression says so. A path inside the layout (or resolving there),
+// and a split size that would need more than MaxVolumes volumes
+// (ErrTooManyVolumes), are refused before anything is written. Every path
+// is written by the output rule of fsx.CreateOutput (RELIABILITY I13): a
+// regular file or nothing is written as NAME.partial, fsynced, and renamed
+// only once the whole export succeeded, so on error nothing is left under
+// a final name; a FIFO, a character device or "-" is streamed to (one
+// output, no sidecar); a symlink is followed to a regular file, whose
+// directory then also holds the sidecar; anything else — and a stream at a
+// split volume's name — is refused, wrapping fsx.ErrBadOutput.
 func ExportFile(ctx context.Context, l *layout.Layout, path string, split int64, o ExportOptions) (*ExportResult, []Volume, error) {
 	if split == 4<<30 {
 		split = FAT32MaxFile
@@ -39,11 +40,18 @@ func ExportFile(ctx context.Context, l *layout.Layout, path string, split int64,
 		}
 		return CheckOutside(l.Dir(), final)
 	}
+	p, err := plan(ctx, l, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.checkSplit(ctx, l, split, o); err != nil {
+		return nil, nil, err
+	}
 	vols, err := createVolumes(path, split, check)
 	if err != nil {
 		return nil, nil, err
 	}
-	res, err := Export(ctx, l, vols, o)
+	res, err := p.export(ctx, l, vols, o)
 	var written []Volume
 	if err == nil {
 		written, err = vols.Commit()

@@ -13,8 +13,10 @@ import (
 
 // checkGraph requires every blob reachable from idx (the archive's
 // index.json) to be in l — imported just now or held before, as a delta
-// export relies on — as a regular file of the size its descriptor gives,
-// and every manifest and index among them to parse. Unlike layout.Walk it
+// export relies on — trusted (cas Check: verified since it last changed,
+// re-hashed if not; a blob held before that rotted is corrupt, not held)
+// and of the size its descriptor gives, and every manifest and index among
+// them to parse. Unlike layout.Walk it
 // does not stop at the first missing blob: the error names every one.
 func checkGraph(ctx context.Context, l *layout.Layout, idx *ocispec.Index) error {
 	var bad problems
@@ -33,13 +35,18 @@ func checkGraph(ctx context.Context, l *layout.Layout, idx *ocispec.Index) error
 			bad = append(bad, fmt.Errorf("%s %s: graph deeper than %d: %w", n.Path(), d.Digest, layout.MaxDepth, layout.ErrCorrupt))
 			return nil
 		}
-		info, err := l.Blobs().Stat(ctx, d.Digest)
+		info, err := l.Blobs().Check(ctx, d.Digest)
 		switch {
-		case errors.Is(err, cas.ErrNotFound):
-			bad = append(bad, fmt.Errorf("missing blob %s (%s): in neither the archive nor the layout: %w", d.Digest, n.Path(), layout.ErrMissingBlob))
-			return nil
+		case err != nil && ctx.Err() != nil:
+			return ctx.Err()
 		case err != nil:
 			bad = append(bad, fmt.Errorf("%s (%s): %w", d.Digest, n.Path(), err))
+			return nil
+		case info.State == cas.Absent:
+			bad = append(bad, fmt.Errorf("missing blob %s (%s): in neither the archive nor the layout: %w", d.Digest, n.Path(), layout.ErrMissingBlob))
+			return nil
+		case info.State == cas.Corrupt:
+			bad = append(bad, fmt.Errorf("corrupt blob %s (%s) in the layout, %s, and the archive does not carry it: %w", d.Digest, n.Path(), info.Why, layout.ErrCorrupt))
 			return nil
 		case info.Size != d.Size:
 			bad = append(bad, fmt.Errorf("%s %s: size %d in descriptor, blob is %d: %w", n.Path(), d.Digest, d.Size, info.Size, cas.ErrSizeMismatch))

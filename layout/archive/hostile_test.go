@@ -275,8 +275,9 @@ func TestImportShapeAndStructure(t *testing.T) {
 	ms, m := goodMembers(t)
 	layer := blobEntry(m.Layers[0].Digest)
 	runHostile(t, []hostileCase{
-		{"readme", build(t, inserted(ms, regular("README.md", []byte("hi")))), ErrInvalid, []string{`"README.md" is outside the OCI layout shape`}, ImportOptions{}},
-		{"docker-manifest", build(t, inserted(ms, regular("manifest.json", []byte("[]")))), ErrInvalid, []string{`"manifest.json" is outside`}, ImportOptions{}},
+		{"extra-directory", build(t, inserted(ms, member{hdr: dirHeader("legacy/")}, regular("legacy/layer.tar", []byte("x")))), ErrInvalid, []string{`"legacy/" is outside the OCI layout shape`}, ImportOptions{}},
+		{"extra-nested-file", build(t, inserted(ms, regular("legacy/json", []byte("{}")))), ErrInvalid, []string{`"legacy/json" is outside the OCI layout shape`}, ImportOptions{}},
+		{"extra-in-blobs", build(t, inserted(ms, regular("blobs/manifest.json", []byte("[]")))), ErrInvalid, []string{`"blobs/manifest.json"`}, ImportOptions{}},
 		{"blob-subdir", build(t, inserted(ms, regular(layer+"/x", []byte("x")))), ErrInvalid, []string{"outside the OCI layout shape"}, ImportOptions{}},
 		{"ingest-symlink", build(t, inserted(ms, member{hdr: tar.Header{Typeflag: tar.TypeSymlink, Name: "ingest/x", Linkname: "/etc/passwd"}})), ErrInvalid, []string{`symlink for "ingest/x"`}, ImportOptions{}},
 		{"outside-symlink", build(t, inserted(ms, member{hdr: tar.Header{Typeflag: tar.TypeSymlink, Name: "../x", Linkname: "/etc/passwd"}})), ErrInvalid, []string{`"../x"`}, ImportOptions{}},

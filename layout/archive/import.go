@@ -11,6 +11,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -21,7 +22,7 @@ type ImportOptions struct {
 	Conflict layout.Conflict
 	// MaxBytes bounds the decompressed archive, not counting entries of
 	// blobs the layout already holds. 0: the free space of the layout's
-	// file system minus FreeSpaceReserve.
+	// file system minus a reserve in proportion to it (see budget).
 	MaxBytes int64
 	// Size is the input's size in bytes, for progress (<= 0: unknown).
 	Size int64
@@ -82,44 +83,9 @@ func Import(ctx context.Context, l *layout.Layout, r io.Reader, o ImportOptions)
 // readArchive reads one archive from src into l as Import describes, up
 // to (not including) the tag changes, and returns its index.json.
 func readArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOptions) (idx *ocispec.Index, res *ImportResult, err error) {
-	limit, why, over, err := budget(l.Dir(), o.MaxBytes)
+	im, err := streamArchive(ctx, l, src, o, nil)
 	if err != nil {
 		return nil, nil, err
-	}
-	in := &inputReader{r: src.R}
-	tr := o.Progress.Start(cmp.Or(src.Name, "import"), src.Size)
-	in.progress = tr
-	defer func() { tr.Done(err) }()
-	br := bufio.NewReaderSize(in, copyBufferSize)
-	head, _ := br.Peek(6) // short or failed: sniffs as none, and tar reports it
-	if f := foreignFormat(head); f != "" {
-		return nil, nil, fmt.Errorf("the archive is %s; oci-pack imports tar, tar+gzip and tar+zstd: %w", f, ErrInvalid)
-	}
-	alg := compress.Sniff(head)
-	rc, err := compress.NewReader(br, alg, -1) // bounded by tarStream
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s archive: %v: %w", alg, err, ErrInvalid)
-	}
-	dec := &decoder{alg: alg, rc: rc}
-	defer dec.Close()
-	im := &importer{
-		l:     l,
-		s:     &tarStream{ctx: ctx, r: dec, limit: limit, budget: why, over: over},
-		res:   &ImportResult{Compression: alg},
-		seen:  map[string]string{},
-		buf:   make([]byte, copyBufferSize),
-		watch: &docWatch{fn: o.Documents},
-	}
-	if err := im.read(ctx); err != nil {
-		return nil, nil, err
-	}
-	if err := checkIndexDigest(src, im.indexDigest); err != nil {
-		return nil, nil, err
-	}
-	if src.Verify != nil {
-		if err := src.Verify(); err != nil {
-			return nil, nil, err
-		}
 	}
 	if err := im.rebuildTwins(ctx, o); err != nil {
 		return nil, nil, err
@@ -128,6 +94,55 @@ func readArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOpti
 		return nil, nil, err
 	}
 	return im.index, im.res, nil
+}
+
+// streamArchive reads one archive from src into l: every entry checked,
+// each blob entry staged and committed if its bytes match its name (only
+// those in want, when want is not nil), the archive's own index.json kept
+// in memory; then src.Verify. On error the importer is returned too (when
+// it was made), for what it committed.
+func streamArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOptions, want map[digest.Digest]bool) (im *importer, err error) {
+	limit, why, over, err := budget(l.Dir(), o.MaxBytes)
+	if err != nil {
+		return nil, err
+	}
+	in := &inputReader{r: src.R}
+	tr := o.Progress.Start(cmp.Or(src.Name, "import"), src.Size)
+	in.progress = tr
+	defer func() { tr.Done(err) }()
+	br := bufio.NewReaderSize(in, copyBufferSize)
+	head, _ := br.Peek(6) // short or failed: sniffs as none, and tar reports it
+	if f := foreignFormat(head); f != "" {
+		return nil, fmt.Errorf("the archive is %s; oci-pack imports tar, tar+gzip and tar+zstd: %w", f, ErrInvalid)
+	}
+	alg := compress.Sniff(head)
+	rc, err := compress.NewReader(br, alg, -1) // bounded by tarStream
+	if err != nil {
+		return nil, fmt.Errorf("%s archive: %v: %w", alg, err, ErrInvalid)
+	}
+	dec := &decoder{alg: alg, rc: rc}
+	defer dec.Close()
+	im = &importer{
+		l:     l,
+		s:     &tarStream{ctx: ctx, r: dec, limit: limit, budget: why, over: over},
+		res:   &ImportResult{Compression: alg},
+		seen:  map[string]string{},
+		buf:   make([]byte, copyBufferSize),
+		want:  want,
+		watch: &docWatch{fn: o.Documents},
+	}
+	if err := im.read(ctx); err != nil {
+		return im, err
+	}
+	if err := checkIndexDigest(src, im.indexDigest); err != nil {
+		return im, err
+	}
+	if src.Verify != nil {
+		if err := src.Verify(); err != nil {
+			return im, err
+		}
+	}
+	return im, nil
 }
 
 // mergeIndex applies the archive's index.json entries to l in one update:

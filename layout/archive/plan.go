@@ -9,6 +9,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/strictjson"
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -143,8 +144,12 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 		return nil, err
 	}
 	p.markDocumentsDone(signed)
-	if _, err := layout.ParseIndex(mustMarshal(p.index)); err != nil {
+	idxBytes := mustMarshal(p.index)
+	if _, err := layout.ParseIndex(idxBytes); err != nil {
 		return nil, fmt.Errorf("export index.json: %w", err)
+	}
+	if len(idxBytes) > strictjson.MaxDocument { // the budget import reads it with (I14)
+		return nil, fmt.Errorf("%w: the archive's index.json would be %d bytes, over the %d every import reads: export fewer refs", layout.ErrInvalidArgument, len(idxBytes), strictjson.MaxDocument)
 	}
 	return p, nil
 }

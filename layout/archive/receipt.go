@@ -11,11 +11,13 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
 	"github.com/opencontainers/go-digest"
+	"golang.org/x/sync/errgroup"
 )
 
 // MaxReceipt bounds a receipt: RELIABILITY I8's budget for one JSON
@@ -34,16 +36,35 @@ var receiptFields = jsonNames(reflect.TypeFor[Receipt]())
 
 const requiredField = "blobs"
 
-// Receipt is what a layout holds: every stored blob (a valid name and a
-// regular file; not re-hashed) and every tag. A connected site exports
+// Receipt is what a layout holds: every stored blob that can be relied on
+// (cas Check: verified since it last changed, re-hashed if not) and every
+// tag. A connected site exports
 // with --exclude-from a receipt to send only what the other site lacks.
 type Receipt struct {
 	Blobs []digest.Digest          `json:"blobs"` // sorted
 	Tags  map[string]digest.Digest `json:"tags"`
 }
 
-// MakeReceipt lists what l holds.
+// ReceiptOptions tune MakeReceipt.
+type ReceiptOptions struct {
+	// Jobs bounds the blobs re-hashed at once (<= 0: 1).
+	Jobs int
+	// Omitted, if not nil, is told of every stored blob left out because
+	// it cannot be relied on, and why.
+	Omitted func(d digest.Digest, why string)
+}
+
+// MakeReceipt lists what l holds (MakeReceiptWith, default options).
 func MakeReceipt(ctx context.Context, l *layout.Layout) (*Receipt, error) {
+	return MakeReceiptWith(ctx, l, ReceiptOptions{})
+}
+
+// MakeReceiptWith lists what l holds. A blob is listed only if it passes
+// the trust check (RELIABILITY I6): a receipt that advertised a corrupt
+// blob would make every later delta leave it out, and the site's imports
+// fail for good. Blobs changed since their last verification are
+// re-hashed.
+func MakeReceiptWith(ctx context.Context, l *layout.Layout, o ReceiptOptions) (*Receipt, error) {
 	idx, err := l.Index(ctx)
 	if err != nil {
 		return nil, err
@@ -52,10 +73,29 @@ func MakeReceipt(ctx context.Context, l *layout.Layout) (*Receipt, error) {
 	for _, t := range layout.Tags(idx) {
 		r.Tags[t.Name] = t.Descriptor.Digest
 	}
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(o.Jobs, 1))
 	err = l.Blobs().Walk(ctx, func(i cas.Info) error {
-		r.Blobs = append(r.Blobs, i.Digest)
-		return nil
+		g.Go(func() error {
+			st, err := l.Blobs().Check(gctx, i.Digest)
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if st.State == cas.Trusted {
+				r.Blobs = append(r.Blobs, i.Digest)
+			} else if o.Omitted != nil {
+				o.Omitted(i.Digest, st.State.String()+": "+st.Why)
+			}
+			return nil
+		})
+		return gctx.Err()
 	}, nil)
+	if gerr := g.Wait(); gerr != nil {
+		err = gerr // the check's own error, not the walk's cancellation
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 type entryKind int
 
 const (
-	kindSkip       entryKind = iota // a directory, or another tool's scratch file
+	kindSkip       entryKind = iota // a directory, another tool's scratch or extra file
 	kindLayoutFile                  // oci-layout
 	kindIndex                       // index.json
 	kindBlob                        // blobs/<alg>/<encoded>
@@ -47,10 +47,17 @@ const maxEntryName = 4096
 // checkEntry validates hdr's name and type against the layout shape and
 // says what the entry is. Rejected: empty, absolute, backslashed or
 // NUL-bearing names, any ".." component, anything outside oci-layout,
-// index.json, blobs/<alg>/<digest> (and the skipped scratch directories),
-// every type but regular file and directory (links, devices, FIFOs, PAX
-// global headers, sparse files), and a file where a directory belongs or
-// the other way round.
+// index.json, blobs/<alg>/<digest>, the skipped scratch directories and
+// extra top-level files, every type but regular file and directory
+// (links, devices, FIFOs, PAX global headers, sparse files), and a file
+// where a directory belongs or the other way round.
+//
+// Extra top-level files (issue 12 class 10): tools write an OCI layout
+// plus files of their own beside it — `docker save` (Docker ≥ 25) adds
+// manifest.json and repositories, `regctl image export` manifest.json —
+// so a regular file directly at the top, under any clean name, is read and
+// discarded, never written. Every check above still applies to it; an
+// extra directory, or anything extra inside blobs/, is still refused.
 func checkEntry(hdr *tar.Header) (entry, error) {
 	raw := hdr.Name
 	switch {
@@ -88,6 +95,8 @@ func checkEntry(hdr *tar.Header) (entry, error) {
 		return e, wantType(hdr, tar.TypeReg)
 	case skippedDirs[parts[0]]:
 		return e, nil
+	case len(parts) == 1 && parts[0] != layout.BlobsDir && hdr.Typeflag == tar.TypeReg:
+		return e, nil // an extra file beside the layout
 	case parts[0] != layout.BlobsDir || len(parts) > 3:
 		return e, fmt.Errorf("archive entry %q is outside the OCI layout shape (oci-layout, index.json, blobs/<alg>/<digest>): %w", raw, ErrInvalid)
 	case len(parts) == 1:

@@ -16,10 +16,12 @@ import (
 // TestFullDisk is D-39 on a real full disk: small tmpfs mounts in a
 // private mount namespace (unshare -rm; skipped, with the reason, where
 // that is not allowed) holding a copy of L0, and a 24 MiB blob. Imports
-// keep 64 MiB free (archive.FreeSpaceReserve): on a 72 MiB tmpfs the
-// budget of an import is about 8 MiB and the blob is refused from its
-// declared size; on a 16 MiB one, with --max-bytes lifting the budget,
-// the disk really fills.
+// keep a reserve free in proportion to the free space (archive.reserve:
+// 1/32, at least 1 MiB, at most 64 MiB): on a 24 MiB tmpfs the budget of
+// an import is about 20 MiB and the blob is refused from its declared
+// size, while a 14 KB archive imports into an 8 MiB one (issue 12 class
+// 9: a fixed 64 MiB reserve refused it); on a 16 MiB one, with
+// --max-bytes lifting the budget, the disk really fills.
 func TestFullDisk(t *testing.T) {
 	tp := newTemplate(t)
 	dir := scratchDir(t)
@@ -29,11 +31,16 @@ func TestFullDisk(t *testing.T) {
 	must(t, "pack", "-q", g+":big", bigFile, "--artifact-type", artifactType)
 	must(t, "export", "-q", g+":big", "-o", bigTar)
 
+	smallFile, smallTar := filepath.Join(dir, "small.bin"), filepath.Join(dir, "small.tar")
+	writeFile(t, smallFile, rtest.Bytes(14<<10, 8))
+	must(t, "pack", "-q", g+":small", smallFile, "--artifact-type", artifactType)
+	must(t, "export", "-q", g+":small", "-o", smallTar)
+
 	t.Run("import-preflight", func(t *testing.T) {
-		d := newDisk(t, tp, filepath.Join(dir, "m72"), "72m")
+		d := newDisk(t, tp, filepath.Join(dir, "m24"), "24m")
 		r := d.run(t, "import", "-q", bigTar, d.l)
 		t.Logf("exit %d: %s", r.Code, r.Stderr)
-		rtest.AssertFail(t, r, rtest.ExitFailure, "declares", "free")
+		rtest.AssertFail(t, r, rtest.ExitFailure, "declares", "bytes free in", "reserve of")
 		d.unchanged(t)
 		for p, sum := range blobSet(d.view) {
 			if _, ok := d.before[p]; !ok && d.size(p) > 1<<20 {
@@ -42,6 +49,15 @@ func TestFullDisk(t *testing.T) {
 		}
 		if r := d.run(t, "import", "-q", tp.GoodTar, d.l); r.Code != 0 {
 			t.Errorf("[V] an import that fits the budget: %v", r)
+		}
+	})
+	t.Run("import-small-fs", func(t *testing.T) {
+		d := newDisk(t, tp, filepath.Join(dir, "m8"), "8m")
+		if r := d.run(t, "import", "-q", smallTar, d.l); r.Code != 0 {
+			t.Errorf("a 14 KB import into a file system with MiBs free: %v", r)
+		}
+		if v := d.run(t, "verify", "-q", d.l); v.Code != 0 {
+			t.Errorf("[V] verify: %v", v)
 		}
 	})
 	d := newDisk(t, tp, filepath.Join(dir, "m16"), "16m")

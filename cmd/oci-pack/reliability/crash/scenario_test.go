@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/oci-pack/oci-pack/cmd/oci-pack/reliability/rtest"
+	"github.com/opencontainers/go-digest"
 )
 
 // scenario is one command run against a layout "L" (and, for export and
@@ -31,6 +32,10 @@ type scenario struct {
 	// scratch accepts the names under out a killed run may leave that
 	// are not final names (X.partial, an extraction's staging).
 	scratch func(rel string) bool
+	// rotted, if set, names the blob (as blobSet keys it) that before
+	// corrupted and the command repairs: after a kill it must hold the
+	// rotten bytes or the right ones, nothing else (RELIABILITY I6).
+	rotted func(tp *template) string
 }
 
 // scenarios are the commands of D-41, on the template.
@@ -62,6 +67,12 @@ func scenarios() []scenario {
 		{name: "export-split", out: "out", scratch: partial, args: func(tp *template) []string {
 			return []string{"export", "-q", "L", "-o", "out/s.tar", "--split-size", "1MiB"}
 		}},
+		{name: "import-repair", args: func(tp *template) []string {
+			return []string{"import", "-q", tp.GoodTar, "L"}
+		}, before: rotShared, rotted: sharedBlob},
+		{name: "verify-repair", args: func(tp *template) []string {
+			return []string{"verify", "-q", "L", "--repair", tp.GoodTar}
+		}, before: rotShared, rotted: sharedBlob},
 		{name: "extract", out: "out", args: func(tp *template) []string {
 			return []string{"extract", "-q", "L:v1", "-o", "out/x"}
 		}, scratch: func(rel string) bool { return isExtractStaging(rel) }},
@@ -105,6 +116,23 @@ func staleStaging(t testing.TB, l string) {
 	writeFile(t, filepath.Join(l, ".oci-pack", "tmp", "index.json.init-abcdef012345"), []byte(`{"schemaVersion":2`))
 }
 
+// sharedBlob is b.bin's blob, which L0 and good.tar share.
+func sharedBlob(*template) string {
+	return "sha256/" + digest.FromBytes(rtest.Bytes(3000, 2)).Encoded()
+}
+
+// rotShared is L0 with b.bin's blob rotten: one byte flipped in place.
+func rotShared(t testing.TB, tp *template, world string) {
+	t.Helper()
+	l := filepath.Join(world, "L")
+	copyTree(t, tp.L0, l)
+	p := filepath.Join(l, "blobs", filepath.FromSlash(sharedBlob(tp)))
+	b := readFile(p)
+	b[len(b)/2] ^= 0x10
+	os.Chmod(p, 0o644)
+	writeFile(t, p, b)
+}
+
 // setup builds sc's starting state in world.
 func (sc scenario) setup(t testing.TB, tp *template, world string) {
 	t.Helper()
@@ -136,6 +164,9 @@ type expected struct {
 	finals  map[string]string
 	afterGC map[string]string // the blob set after the command and a gc
 	args    []string
+	// rotted and rotten: the blob the command repairs and its content's
+	// sha256 before (scenario.rotted).
+	rotted, rotten string
 }
 
 // expect builds sc's starting state under dir and runs sc once, on a
@@ -147,6 +178,10 @@ func expect(t testing.TB, tp *template, sc scenario, dir string) *expected {
 	ex := &expected{before: filepath.Join(dir, "before"), args: sc.args(tp)}
 	sc.setup(t, tp, ex.before)
 	ex.oldIdx = readFile(filepath.Join(ex.before, "L", "index.json"))
+	if sc.rotted != nil {
+		ex.rotted = sc.rotted(tp)
+		ex.rotten = blobSet(filepath.Join(ex.before, "L"))[ex.rotted]
+	}
 	for i := range 2 {
 		w := filepath.Join(dir, "ref", string(rune('a'+i)))
 		copyTree(t, ex.before, w)

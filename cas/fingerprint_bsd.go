@@ -1,6 +1,6 @@
-//go:build darwin
+//go:build darwin || freebsd || netbsd || openbsd
 
-package pack
+package cas
 
 import "syscall"
 
