@@ -156,7 +156,7 @@ func (l *Layout) UpdateIndex(ctx context.Context, fn func(*IndexEdit) error) err
 		return err
 	}
 	entries := len(idx.Manifests)
-	if err := fn(&IndexEdit{ctx: ctx, l: l, idx: idx}); err != nil {
+	if err := fn(&IndexEdit{ctx: ctx, l: l, idx: idx, t: indexTable{idx: idx}}); err != nil {
 		return err
 	}
 	if idx.MediaType == "" {

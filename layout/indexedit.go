@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -25,13 +26,16 @@ type IndexEdit struct {
 	ctx context.Context
 	l   *Layout
 	idx *ocispec.Index
+	t   indexTable
+	// stored remembers descriptors checkStored found stored in this edit.
+	stored map[storedKey]bool
 }
 
 // Manifests returns a copy of the entries of index.json as edited so far.
 func (e *IndexEdit) Manifests() []ocispec.Descriptor { return slices.Clone(e.idx.Manifests) }
 
 // Lookup returns the entry tagged name.
-func (e *IndexEdit) Lookup(name string) (ocispec.Descriptor, bool) { return FindTag(e.idx, name) }
+func (e *IndexEdit) Lookup(name string) (ocispec.Descriptor, bool) { return e.t.lookup(name) }
 
 // Tag points tag name at desc under policy: an existing tag on the same
 // digest is left alone, one on another digest fails (ErrTagExists), stays
@@ -45,12 +49,12 @@ func (e *IndexEdit) Tag(name string, desc ocispec.Descriptor, policy Conflict) (
 	if err := e.checkStored(desc, fmt.Sprintf("tag %q", name)); err != nil {
 		return TagChange{}, err
 	}
-	return setTag(e.idx, name, desc, policy)
+	return e.t.setTag(name, desc, policy)
 }
 
 // Untag removes tag name, reporting what it named and whether it was
 // there. The blobs stay (gc removes what nothing reaches any more).
-func (e *IndexEdit) Untag(name string) (ocispec.Descriptor, bool) { return removeTag(e.idx, name) }
+func (e *IndexEdit) Untag(name string) (ocispec.Descriptor, bool) { return e.t.removeTag(name) }
 
 // AddUntagged lists desc, which must be stored, without a tag, unless
 // index.json lists its digest already.
@@ -58,9 +62,12 @@ func (e *IndexEdit) AddUntagged(desc ocispec.Descriptor) error {
 	if err := e.checkStored(desc, "untagged entry"); err != nil {
 		return err
 	}
-	addUntagged(e.idx, desc)
+	e.t.addUntagged(desc)
 	return nil
 }
+
+// Len is the number of entries of index.json as edited so far.
+func (e *IndexEdit) Len() int { return len(e.idx.Manifests) }
 
 // AddReferrers records manifests (or indexes) that are, or may be,
 // referrers: each is listed untagged, and each that has a subject joins
@@ -82,6 +89,10 @@ func (e *IndexEdit) checkStored(desc ocispec.Descriptor, what string) error {
 	if err := CheckDescriptor(desc); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	key := storedKey{desc.Digest, desc.Size}
+	if e.stored[key] {
+		return nil
+	}
 	ok, err := e.l.blobs.Has(e.ctx, desc)
 	if err != nil {
 		return err
@@ -89,6 +100,10 @@ func (e *IndexEdit) checkStored(desc ocispec.Descriptor, what string) error {
 	if !ok {
 		return fmt.Errorf("%s: %s is not stored with size %d: %w", what, desc.Digest, desc.Size, ErrMissingBlob)
 	}
+	if e.stored == nil {
+		e.stored = map[storedKey]bool{}
+	}
+	e.stored[key] = true
 	return nil
 }
 
@@ -133,4 +148,10 @@ func (l *Layout) CheckTagFree(ctx context.Context, name string, desc ocispec.Des
 		return fmt.Errorf("tag %q exists in layout with %s: %w", name, old.Digest, ErrTagExists)
 	}
 	return nil
+}
+
+// storedKey is what checkStored checks: a digest stored with a size.
+type storedKey struct {
+	digest digest.Digest
+	size   int64
 }

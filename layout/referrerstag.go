@@ -65,7 +65,7 @@ func (e *IndexEdit) linkReferrers(refs []ocispec.Descriptor) error {
 func (e *IndexEdit) linkSubject(subj digest.Digest, add []ocispec.Descriptor) error {
 	tag := ReferrersTag(subj)
 	var members []ocispec.Descriptor
-	if old, ok := FindTag(e.idx, tag); ok && IsIndex(old.MediaType) {
+	if old, ok := e.t.lookup(tag); ok && IsIndex(old.MediaType) {
 		doc, err := e.l.ReadDocument(e.ctx, old)
 		if err != nil {
 			return fmt.Errorf("referrers index %s: %w", tag, err)
@@ -87,6 +87,6 @@ func (e *IndexEdit) linkSubject(subj digest.Digest, add []ocispec.Descriptor) er
 	if err != nil {
 		return fmt.Errorf("referrers index %s: %w", tag, err)
 	}
-	_, err = setTag(e.idx, tag, desc, ConflictOverwrite)
+	_, err = e.t.setTag(tag, desc, ConflictOverwrite)
 	return err
 }

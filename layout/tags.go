@@ -115,58 +115,102 @@ type TagChange struct {
 	Skipped bool // the tag existed and the policy kept it
 }
 
-// setTag points tag name at desc inside idx (desc's own annotations are
-// kept, ref.name is set). An existing tag on the same digest is left
-// alone; on another digest, policy decides. It checks only the grammar:
-// IndexEdit.Tag applies the other rules.
-func setTag(idx *ocispec.Index, name string, desc ocispec.Descriptor, policy Conflict) (TagChange, error) {
+// indexTable edits an index's entries with lookups by tag and by digest
+// that stay linear in the number of entries however many edits one update
+// makes (an import of 100,000 tags). The maps are built on first use and
+// dropped when an entry is removed.
+type indexTable struct {
+	idx     *ocispec.Index
+	byTag   map[string]int // tag → position in idx.Manifests
+	listed  map[digest.Digest]bool
+	indexed bool
+}
+
+func (t *indexTable) build() {
+	if t.indexed {
+		return
+	}
+	t.byTag = make(map[string]int, len(t.idx.Manifests))
+	t.listed = make(map[digest.Digest]bool, len(t.idx.Manifests))
+	for i, d := range t.idx.Manifests {
+		if name, ok := d.Annotations[ocispec.AnnotationRefName]; ok {
+			t.byTag[name] = i
+		}
+		t.listed[d.Digest] = true
+	}
+	t.indexed = true
+}
+
+// lookup returns the entry tagged name.
+func (t *indexTable) lookup(name string) (ocispec.Descriptor, bool) {
+	t.build()
+	i, ok := t.byTag[name]
+	if !ok {
+		return ocispec.Descriptor{}, false
+	}
+	return t.idx.Manifests[i], true
+}
+
+// setTag points tag name at desc (desc's own annotations are kept,
+// ref.name is set). An existing tag on the same digest is left alone; on
+// another digest, policy decides. It checks only the grammar: IndexEdit.Tag
+// applies the other rules.
+func (t *indexTable) setTag(name string, desc ocispec.Descriptor, policy Conflict) (TagChange, error) {
 	if err := ValidateTag(name); err != nil {
 		return TagChange{}, err
 	}
+	t.build()
 	ch := TagChange{Name: name, New: desc.Digest}
-	for i, d := range idx.Manifests {
-		if d.Annotations[ocispec.AnnotationRefName] != name {
-			continue
-		}
-		ch.Old = d.Digest
-		if d.Digest == desc.Digest {
-			return ch, nil
-		}
-		switch policy {
-		case ConflictSkip:
-			ch.Skipped = true
-			return ch, nil
-		case ConflictFail:
-			return ch, fmt.Errorf("tag %q exists in layout with %s (wanted %s): %w", name, d.Digest, desc.Digest, ErrTagExists)
-		}
-		idx.Manifests[i] = withRefName(desc, name)
+	i, ok := t.byTag[name]
+	if !ok {
+		t.idx.Manifests = append(t.idx.Manifests, withRefName(desc, name))
+		t.byTag[name] = len(t.idx.Manifests) - 1
+		t.listed[desc.Digest] = true
 		return ch, nil
 	}
-	idx.Manifests = append(idx.Manifests, withRefName(desc, name))
+	d := t.idx.Manifests[i]
+	ch.Old = d.Digest
+	if d.Digest == desc.Digest {
+		return ch, nil
+	}
+	switch policy {
+	case ConflictSkip:
+		ch.Skipped = true
+		return ch, nil
+	case ConflictFail:
+		return ch, fmt.Errorf("tag %q exists in layout with %s (wanted %s): %w", name, d.Digest, desc.Digest, ErrTagExists)
+	}
+	t.idx.Manifests[i] = withRefName(desc, name)
+	t.indexed = false // the old digest may no longer be listed
 	return ch, nil
 }
 
-// removeTag deletes tag name from idx, reporting whether it was there.
-func removeTag(idx *ocispec.Index, name string) (ocispec.Descriptor, bool) {
-	for i, d := range idx.Manifests {
-		if d.Annotations[ocispec.AnnotationRefName] == name {
-			idx.Manifests = append(idx.Manifests[:i], idx.Manifests[i+1:]...)
-			return d, true
-		}
+// removeTag deletes tag name, reporting what it named and whether it was
+// there.
+func (t *indexTable) removeTag(name string) (ocispec.Descriptor, bool) {
+	t.build()
+	i, ok := t.byTag[name]
+	if !ok {
+		return ocispec.Descriptor{}, false
 	}
-	return ocispec.Descriptor{}, false
+	d := t.idx.Manifests[i]
+	t.idx.Manifests = append(t.idx.Manifests[:i], t.idx.Manifests[i+1:]...)
+	t.indexed = false
+	return d, true
 }
 
-// addUntagged lists desc in idx without a tag unless it is already listed
-// (the way referrers are kept reachable).
-func addUntagged(idx *ocispec.Index, desc ocispec.Descriptor) {
-	for _, d := range idx.Manifests {
-		if d.Digest == desc.Digest {
-			return
-		}
+// addUntagged lists desc without a tag unless its digest is listed
+// already (the way referrers are kept reachable), reporting whether it
+// added an entry.
+func (t *indexTable) addUntagged(desc ocispec.Descriptor) bool {
+	t.build()
+	if t.listed[desc.Digest] {
+		return false
 	}
 	desc.Annotations = withoutRefName(desc.Annotations)
-	idx.Manifests = append(idx.Manifests, desc)
+	t.idx.Manifests = append(t.idx.Manifests, desc)
+	t.listed[desc.Digest] = true
+	return true
 }
 
 func withRefName(desc ocispec.Descriptor, name string) ocispec.Descriptor {

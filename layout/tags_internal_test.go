@@ -19,31 +19,32 @@ var (
 func TestTagPolicies(t *testing.T) {
 	a, b := ocispec.Descriptor{Digest: tA, Size: 1}, ocispec.Descriptor{Digest: tB, Size: 1}
 	idx := &ocispec.Index{}
-	if ch, err := setTag(idx, "v1", a, ConflictFail); err != nil || ch.Old != "" || ch.New != tA {
+	tb := &indexTable{idx: idx}
+	if ch, err := tb.setTag("v1", a, ConflictFail); err != nil || ch.Old != "" || ch.New != tA {
 		t.Fatalf("new tag: %+v, %v", ch, err)
 	}
-	if ch, err := setTag(idx, "v1", a, ConflictFail); err != nil || ch.Old != tA || len(idx.Manifests) != 1 {
+	if ch, err := tb.setTag("v1", a, ConflictFail); err != nil || ch.Old != tA || len(idx.Manifests) != 1 {
 		t.Fatalf("same digest again: %+v, %v, %d entries", ch, err, len(idx.Manifests))
 	}
-	_, err := setTag(idx, "v1", b, ConflictFail)
+	_, err := tb.setTag("v1", b, ConflictFail)
 	if !errors.Is(err, ErrTagExists) || !strings.Contains(err.Error(), `"v1"`) || !strings.Contains(err.Error(), tA.String()) || !strings.Contains(err.Error(), tB.String()) {
 		t.Fatalf("conflict: %v; want ErrTagExists naming the tag and both digests", err)
 	}
-	if ch, err := setTag(idx, "v1", b, ConflictSkip); err != nil || !ch.Skipped || idx.Manifests[0].Digest != tA {
+	if ch, err := tb.setTag("v1", b, ConflictSkip); err != nil || !ch.Skipped || idx.Manifests[0].Digest != tA {
 		t.Fatalf("skip: %+v, %v", ch, err)
 	}
-	if ch, err := setTag(idx, "v1", b, ConflictOverwrite); err != nil || ch.Old != tA || idx.Manifests[0].Digest != tB || len(idx.Manifests) != 1 {
+	if ch, err := tb.setTag("v1", b, ConflictOverwrite); err != nil || ch.Old != tA || idx.Manifests[0].Digest != tB || len(idx.Manifests) != 1 {
 		t.Fatalf("overwrite: %+v, %v, %v", ch, err, idx.Manifests)
 	}
-	if _, err := setTag(idx, "bad tag", a, ConflictFail); !errors.Is(err, ErrInvalidTag) {
+	if _, err := tb.setTag("bad tag", a, ConflictFail); !errors.Is(err, ErrInvalidTag) {
 		t.Fatalf("invalid tag: %v", err)
 	}
-	addUntagged(idx, ocispec.Descriptor{Digest: tA, Size: 1, Annotations: map[string]string{ocispec.AnnotationRefName: "sneaky"}})
-	addUntagged(idx, a)
+	tb.addUntagged(ocispec.Descriptor{Digest: tA, Size: 1, Annotations: map[string]string{ocispec.AnnotationRefName: "sneaky"}})
+	tb.addUntagged(a)
 	if len(idx.Manifests) != 2 || len(Tags(idx)) != 1 {
 		t.Fatalf("AddUntagged: %+v", idx.Manifests)
 	}
-	if _, ok := removeTag(idx, "v1"); !ok || len(Tags(idx)) != 0 {
+	if _, ok := tb.removeTag("v1"); !ok || len(Tags(idx)) != 0 {
 		t.Fatalf("RemoveTag: %+v", idx.Manifests)
 	}
 	for _, p := range []string{"fail", "skip", "overwrite"} {

@@ -158,11 +158,11 @@ func mergeIndex(ctx context.Context, l *layout.Layout, src *ocispec.Index, polic
 		for _, d := range src.Manifests {
 			name, tagged := d.Annotations[ocispec.AnnotationRefName]
 			if !tagged {
-				n := len(e.Manifests())
+				n := e.Len()
 				if err := e.AddUntagged(d); err != nil {
 					return err
 				}
-				res.Untagged += len(e.Manifests()) - n
+				res.Untagged += e.Len() - n
 				continue
 			}
 			if layout.IsReferrersTag(name) && !layout.IsIndex(d.MediaType) {
