@@ -3,6 +3,7 @@ package pack
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -35,33 +36,33 @@ type Layer struct {
 	Reused bool
 }
 
-// writeRawFile stores the file at p as one blob, byte for byte. The
-// descriptor's size is what was actually read, never the stat size
-// (/proc files report 0). A file that changes while it is read is refused
-// with ErrChanged (see checkUnchanged), so no torn copy is stored.
-func writeRawFile(ctx context.Context, s *cas.Store, p string, mediaType string, tr layout.ProgressItem) (Layer, error) {
+// writeRawFile stores the file at p as one blob, byte for byte, the
+// cheapest way the file systems allow (cas Writer.ReadFromFile: a clone,
+// a kernel copy, or a copy through user space; each reads the file once
+// and verifies what it staged). The descriptor's size is what was
+// actually read, never the stat size (/proc files report 0). A file that
+// changes while it is read is refused with ErrChanged, so no torn copy is
+// stored. release, if not nil, is called once the bytes are staged,
+// before the commit's fsync: the caller's CPU slot is free from then on.
+func writeRawFile(ctx context.Context, s *cas.Store, p string, mediaType string, tr layout.ProgressItem, release func()) (Layer, error) {
 	f, err := openInput(p)
 	if err != nil {
 		return Layer{}, err
 	}
 	defer f.Close()
-	before, err := f.Stat()
-	if err != nil {
-		return Layer{}, fmt.Errorf("stat %s: %w", p, err)
-	}
 	w, err := s.Writer(ctx, ocispec.Descriptor{MediaType: mediaType})
 	if err != nil {
 		return Layer{}, err
 	}
-	buf := make([]byte, copyBufferSize)
-	n, err := io.CopyBuffer(w, progressReader{f, tr.Add}, buf)
-	if err != nil {
+	if _, err := w.ReadFromFile(ctx, f, tr.Add); err != nil {
 		w.Abort()
-		return Layer{}, fmt.Errorf("read %s: %w", p, err)
-	}
-	if err := checkUnchanged(f, p, before, n); err != nil {
-		w.Abort()
+		if errors.Is(err, cas.ErrSourceChanged) {
+			return Layer{}, fmt.Errorf("%s: %w (%w)", p, ErrChanged, err)
+		}
 		return Layer{}, err
+	}
+	if release != nil {
+		release()
 	}
 	res, err := w.Commit(ctx)
 	if err != nil {
@@ -97,8 +98,9 @@ func checkUnchanged(f *os.File, p string, before os.FileInfo, n int64) error {
 // computed only when wantDiffID — oras's unpack annotation and ModelPack's
 // config need it — and then on its own goroutine, overlapping compression:
 // a second sha256 in line would cap the layer at one core's hash speed.
-// Uncompressed, the diffID is the digest itself.
-func writeTarLayer(ctx context.Context, s *cas.Store, entries []entry, to TarOptions, mediaType string, alg compress.Algorithm, co compress.Options, wantDiffID bool, tr layout.ProgressItem) (Layer, error) {
+// Uncompressed, the diffID is the digest itself. release is as for
+// writeRawFile.
+func writeTarLayer(ctx context.Context, s *cas.Store, entries []entry, to TarOptions, mediaType string, alg compress.Algorithm, co compress.Options, wantDiffID bool, tr layout.ProgressItem, release func()) (Layer, error) {
 	w, err := s.Writer(ctx, ocispec.Descriptor{MediaType: mediaType})
 	if err != nil {
 		return Layer{}, err
@@ -135,6 +137,9 @@ func writeTarLayer(ctx context.Context, s *cas.Store, entries []entry, to TarOpt
 	var diffID digest.Digest
 	if diff != nil {
 		diffID = diff.Sum()
+	}
+	if release != nil {
+		release()
 	}
 	res, err := w.Commit(ctx)
 	if err != nil {

@@ -286,8 +286,11 @@ func putManifest(ctx context.Context, l *layout.Layout, m ocispec.Manifest, res 
 	return putDocument(ctx, l, ocispec.MediaTypeImageManifest, b, res)
 }
 
-// buildLayers runs the plans, up to o.Jobs at once; compressed layers share
-// the jobs as encoder concurrency.
+// buildLayers runs the plans, o.Jobs at a time reading and hashing;
+// compressed layers share the jobs as encoder concurrency. A layer gives
+// its slot back once its bytes are staged, so while its commit waits for
+// the disk (fsync) the next layer is already hashing: up to 2 × o.Jobs
+// layers are in flight, at most o.Jobs of them using a CPU.
 func buildLayers(ctx context.Context, l *layout.Layout, cache *statCache, plans []*layerPlan, o Options, res *Result) error {
 	compressed := 0
 	for _, p := range plans {
@@ -301,16 +304,25 @@ func buildLayers(ctx context.Context, l *layout.Layout, cache *statCache, plans 
 	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(o.Jobs)
+	g.SetLimit(2 * o.Jobs)
+	cpu := make(chan struct{}, o.Jobs)
 	for i, p := range plans {
 		g.Go(func() error {
+			select {
+			case cpu <- struct{}{}:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			var once sync.Once
+			release := func() { once.Do(func() { <-cpu }) }
+			defer release()
 			tr := o.Progress.Start(p.title, p.size)
 			var lay, twin Layer
 			var err error
 			if p.twin != nil {
 				lay, twin, err = p.buildTwin(gctx, l, cache, tr)
 			} else {
-				lay, err = p.build(gctx, l, cache, compress.Options{Level: p.level, Concurrency: conc}, tr)
+				lay, err = p.build(gctx, l, cache, compress.Options{Level: p.level, Concurrency: conc}, tr, release)
 			}
 			tr.Done(err)
 			if err != nil {

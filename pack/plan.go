@@ -39,8 +39,9 @@ type layerPlan struct {
 }
 
 // build writes the layer, or finds it in the stat cache without reading
-// the input.
-func (p *layerPlan) build(ctx context.Context, l *layout.Layout, cache *statCache, co compress.Options, tr layout.ProgressItem) (Layer, error) {
+// the input. release, if not nil, is called once the layer's bytes are
+// read and staged, before its commit waits on the disk (see buildLayers).
+func (p *layerPlan) build(ctx context.Context, l *layout.Layout, cache *statCache, co compress.Options, tr layout.ProgressItem, release func()) (Layer, error) {
 	key := p.cacheKey(cache)
 	if lay, ok := cache.lookup(ctx, l, key, p.mediaType, p.alg != compress.None); ok {
 		tr.Add(p.size)
@@ -49,9 +50,9 @@ func (p *layerPlan) build(ctx context.Context, l *layout.Layout, cache *statCach
 	var lay Layer
 	var err error
 	if p.tarred {
-		lay, err = writeTarLayer(ctx, l.Blobs(), p.entries, p.tarOpts, p.mediaType, p.alg, co, p.wantDiffID, tr)
+		lay, err = writeTarLayer(ctx, l.Blobs(), p.entries, p.tarOpts, p.mediaType, p.alg, co, p.wantDiffID, tr, release)
 	} else {
-		lay, err = writeRawFile(ctx, l.Blobs(), p.path, p.mediaType, tr)
+		lay, err = writeRawFile(ctx, l.Blobs(), p.path, p.mediaType, tr, release)
 	}
 	if err != nil {
 		return Layer{}, err

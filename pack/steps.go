@@ -55,7 +55,7 @@ func WriteLayer(ctx context.Context, l *layout.Layout, path string, o LayerOptio
 	}
 	p := plans[0]
 	tr := o.Progress.Start(p.title, p.size)
-	lay, err := p.build(ctx, l, nil, compress.Options{Level: p.level, Concurrency: po.Jobs}, tr)
+	lay, err := p.build(ctx, l, nil, compress.Options{Level: p.level, Concurrency: po.Jobs}, tr, nil)
 	tr.Done(err)
 	if err != nil {
 		return Layer{}, err

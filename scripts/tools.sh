@@ -33,6 +33,8 @@
 #   * Concurrent runs are serialised with flock on $OCI_PACK_TOOLS/.lock.
 #   * Default tools: skopeo oras crane regctl umoci registry helm cosign cosign2
 #     conformance strace zstd pigz time python3. modctl is built only when named explicitly.
+#   * mkfs.xfs (Debian's xfsprogs, for the zero-copy tests and bench on a
+#     loop-mounted XFS) is installed only when named.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -43,6 +45,7 @@ BIN="$CACHE_DIR/bin"
 DEFAULT_TOOLS=(skopeo oras crane regctl umoci registry helm cosign cosign2 conformance strace zstd pigz time python3)
 GO_TOOLS=(oras crane regctl umoci registry helm cosign cosign2 modctl conformance)
 APT_TOOLS=(skopeo strace zstd pigz time python3)
+APT_TOOLS+=(mkfs.xfs) # only when named: see above
 
 log() { printf 'tools.sh: %s\n' "$*" >&2; }
 
@@ -104,6 +107,7 @@ go_ldflags() {
 apt_package() {
 	case "$1" in
 	skopeo | strace | zstd | pigz | time | python3) echo "$1" ;;
+	mkfs.xfs) echo xfsprogs ;;
 	*) return 1 ;;
 	esac
 }
@@ -130,6 +134,9 @@ tool_present() {
 	if [[ "$1" == time ]]; then
 		[[ -x /usr/bin/time ]]
 		return
+	fi
+	if [[ "$1" == mkfs.xfs ]] && [[ -x /usr/sbin/mkfs.xfs || -x /sbin/mkfs.xfs ]]; then
+		return 0
 	fi
 	PATH="$BIN:$PATH" command -v "$1" >/dev/null 2>&1
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // traceCalls are the syscalls the fsync-order lint traces.
-const traceCalls = "openat,write,pwrite64,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat,close,exit_group"
+const traceCalls = "openat,write,pwrite64,copy_file_range,sendfile,ioctl,fsync,fdatasync,rename,renameat,renameat2,link,linkat,unlink,unlinkat,close,exit_group"
 
 // TestFsyncOrder is section 5.2's fsync-order lint (I1, I3, I12): each
 // command of the crash sweep (extract aside) runs under
@@ -189,11 +189,29 @@ func resolve(cwd, dirfd string, c call, i int) string {
 func fsyncedAfterLastWrite(calls []call, path string, before int) bool {
 	lastWrite := 0
 	for _, c := range calls {
-		if (c.Name == "write" || c.Name == "pwrite64") && c.fdPath(0) == path && c.End < before && c.End > lastWrite {
+		if c.writes() == path && c.End < before && c.End > lastWrite {
 			lastWrite = c.End
 		}
 	}
 	return fsyncBetween(calls, path, lastWrite, before)
+}
+
+// writes is the path of the file c writes bytes into ("" if none): write
+// and pwrite64 to their fd, copy_file_range and sendfile (the kernel
+// copies of a staged blob) to their output fd, ioctl FICLONE (a clone)
+// to its target.
+func (c call) writes() string {
+	switch c.Name {
+	case "write", "pwrite64", "sendfile":
+		return c.fdPath(0)
+	case "copy_file_range":
+		return c.fdPath(2)
+	case "ioctl":
+		if strings.HasPrefix(c.Raw(1), "FICLONE") {
+			return c.fdPath(0)
+		}
+	}
+	return ""
 }
 
 // fsyncBetween says whether an fsync or fdatasync of path was issued

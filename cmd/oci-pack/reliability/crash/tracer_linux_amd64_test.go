@@ -167,9 +167,12 @@ func wait4(pid int, ws *syscall.WaitStatus) (int, error) {
 	}
 }
 
+// sysCopyFileRange is copy_file_range's number (not in package syscall).
+const sysCopyFileRange = 326
+
 // Syscall classes: the crash points of the sweep.
 var (
-	sysWrite  = []uintptr{syscall.SYS_WRITE, syscall.SYS_PWRITE64, syscall.SYS_WRITEV, syscall.SYS_PWRITEV}
+	sysWrite  = []uintptr{syscall.SYS_WRITE, syscall.SYS_PWRITE64, syscall.SYS_WRITEV, syscall.SYS_PWRITEV, sysCopyFileRange, syscall.SYS_SENDFILE}
 	sysFsync  = []uintptr{syscall.SYS_FSYNC, syscall.SYS_FDATASYNC}
 	sysRename = []uintptr{syscall.SYS_RENAME, syscall.SYS_RENAMEAT, 316 /* renameat2 */, syscall.SYS_LINK, syscall.SYS_LINKAT}
 	sysUnlink = []uintptr{syscall.SYS_UNLINK, syscall.SYS_UNLINKAT, syscall.SYS_RMDIR}

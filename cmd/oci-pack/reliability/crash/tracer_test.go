@@ -76,10 +76,15 @@ func runTraced(t testing.TB, dir string, f fault, args ...string) traced {
 
 // onFilesUnder accepts calls whose first argument is a file descriptor
 // open on a path under root: writes and fsyncs of the command's files,
-// not of stdout, stderr or the Go runtime's own pipes.
+// not of stdout, stderr or the Go runtime's own pipes. For
+// copy_file_range the file written is the third argument.
 func onFilesUnder(root string) func(int, uint64, [6]uint64) bool {
-	return func(tid int, _ uint64, args [6]uint64) bool {
-		p, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", tid, int32(args[0])))
+	return func(tid int, sysno uint64, args [6]uint64) bool {
+		fd := args[0]
+		if sysno == sysCopyFileRange {
+			fd = args[2]
+		}
+		p, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%d", tid, int32(fd)))
 		return err == nil && strings.HasPrefix(p, root+"/")
 	}
 }
