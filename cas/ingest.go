@@ -44,6 +44,7 @@ var racyWindow = 2 * time.Second
 const (
 	ingestChunk = 8 << 20 // bytes per kernel copy, then hashed back
 	ingestBuf   = 1 << 20 // the buffer hashing reads into
+	ingestAhead = 4       // kernel-copied chunks waiting to be hashed
 )
 
 // ReadFromFile stages all of src, a regular file open for reading at any
@@ -167,33 +168,69 @@ func (w *Writer) cloneFrom(ctx context.Context, src *os.File, before os.FileInfo
 
 // kernelCopyFrom is ReadFromFile by kernel copy; ErrUnsupported (nothing
 // done) where neither copy_file_range nor sendfile works for these files.
+// The copy runs up to ingestAhead ranges ahead of the hashing, on its own
+// goroutine, so one file keeps two cores busy: one in the kernel copying,
+// one reading back and hashing.
 func (w *Writer) kernelCopyFrom(ctx context.Context, src *os.File, before os.FileInfo, progress func(int64)) (Method, error) {
 	c := fsx.RangeCopier{Dst: w.f, Src: src}
-	buf := make([]byte, ingestBuf)
 	limit := before.Size() + 1 // one byte more tells a file that grew
-	var n int64
-	for n < limit {
-		if err := ctx.Err(); err != nil {
+	first, err := c.Copy(0, int(min(ingestChunk, limit)))
+	if err != nil {
+		if errors.Is(err, errors.ErrUnsupported) {
 			return "", err
 		}
-		k, err := c.Copy(n, int(min(ingestChunk, limit-n)))
-		if err != nil {
-			if errors.Is(err, errors.ErrUnsupported) && n == 0 {
-				return "", err
-			}
-			return "", fmt.Errorf("copy %s into the staging file: %w", src.Name(), err)
-		}
-		if k == 0 {
-			break
-		}
-		if err := w.hashStaged(buf, n, int64(k)); err != nil {
-			return "", err
-		}
-		fsx.StartWriteback(w.f, n, int64(k))
-		n += int64(k)
-		progress(int64(k))
+		return "", fmt.Errorf("copy %s into the staging file: %w", src.Name(), err)
 	}
-	return MethodKernelCopy, checkSource(src, before, n)
+	type span struct{ off, n int64 }
+	spans := make(chan span, ingestAhead)
+	stop := make(chan struct{})
+	var copyErr error
+	go func() {
+		defer close(spans)
+		for off, k := int64(0), int64(first); k > 0; {
+			select {
+			case spans <- span{off, k}:
+			case <-stop:
+				return
+			}
+			off += k
+			if off >= limit {
+				return
+			}
+			if copyErr = ctx.Err(); copyErr != nil {
+				return
+			}
+			n, err := c.Copy(off, int(min(ingestChunk, limit-off)))
+			if err != nil {
+				copyErr = fmt.Errorf("copy %s into the staging file: %w", src.Name(), err)
+				return
+			}
+			k = int64(n)
+		}
+	}()
+	buf := make([]byte, ingestBuf)
+	var hashErr error
+	for sp := range spans {
+		if hashErr != nil {
+			continue // draining after stop
+		}
+		if hashErr = ctx.Err(); hashErr == nil {
+			hashErr = w.hashStaged(buf, sp.off, sp.n)
+		}
+		if hashErr != nil {
+			close(stop)
+			continue
+		}
+		fsx.StartWriteback(w.f, sp.off, sp.n)
+		progress(sp.n)
+	}
+	if hashErr != nil {
+		return "", hashErr
+	}
+	if copyErr != nil {
+		return "", copyErr
+	}
+	return MethodKernelCopy, checkSource(src, before, w.n)
 }
 
 // hashStaged reads n staged bytes at off back and hashes them.
