@@ -9,11 +9,16 @@
 # bg_cpu_s is CPU time the whole machine spent during the run beyond the
 # command's own user+sys (other processes, steal): the noise indicator.
 #
+# A measurement given its inputs (-i) also gets one more, untimed run
+# under strace after its timed ones, which counts the bytes it read from
+# those inputs (scripts/bench/readcount.awk): $READS gets
+#   id  bytes_read  input_bytes  exit
+#
 # Globals used: S (scratch), W (work dir), LOGS, RES, RUNS, CAP (seconds a
 # run may take before it is killed), LONG (a run slower than this is not
 # repeated).
 
-declare -A LABEL CMD WARMP SETUP CLEAN RUNSOF SIZEOF NAREASON SKIP NOTE
+declare -A LABEL CMD WARMP SETUP CLEAN RUNSOF SIZEOF NAREASON SKIP NOTE INPUTS
 IDS=()
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -22,13 +27,15 @@ die() {
 	exit 1
 }
 
-# def ID LABEL [-w WARM] [-s SETUP] [-c CLEAN] [-r RUNS] [-o PATH] -- COMMAND
+# def ID LABEL [-w WARM] [-s SETUP] [-c CLEAN] [-r RUNS] [-o PATH] [-i INPUTS] -- COMMAND
 #   WARM, SETUP, CLEAN are shell text evaluated in the harness; -o PATH
-#   records the size in bytes of PATH (file or directory) after each run.
+#   records the size in bytes of PATH (file or directory) after each run;
+#   -i INPUTS (paths, shell text) are what the command reads: its read
+#   ratio is counted (see reads_of).
 def() {
 	local id=$1 label=$2
 	shift 2
-	LABEL[$id]=$label WARMP[$id]="" SETUP[$id]="" CLEAN[$id]="" RUNSOF[$id]=$RUNS SIZEOF[$id]=""
+	LABEL[$id]=$label WARMP[$id]="" SETUP[$id]="" CLEAN[$id]="" RUNSOF[$id]=$RUNS SIZEOF[$id]="" INPUTS[$id]=""
 	while (($#)); do
 		case $1 in
 		-w) WARMP[$id]=$2 ;;
@@ -36,6 +43,7 @@ def() {
 		-c) CLEAN[$id]=$2 ;;
 		-r) RUNSOF[$id]=$2 ;;
 		-o) SIZEOF[$id]=$2 ;;
+		-i) INPUTS[$id]=$2 ;;
 		--)
 			CMD[$id]=$2
 			break
@@ -127,8 +135,44 @@ run_one() {
 	fi
 }
 
+# READ_CALLS are the system calls that read a file or copy out of one.
+READ_CALLS=read,pread64,readv,preadv,preadv2,copy_file_range,sendfile,splice
+
+# reads_of ID: one more run of ID (setup, warm, clean as for the timed
+# ones) under strace, counting the bytes it read from its inputs
+# (INPUTS[ID]: files, or directories of them); appends to $READS. Not
+# timed: strace slows every system call.
+reads_of() {
+	local id=$1 list="$S/tmp/inputs.$1" tr="$LOGS/$1.strace" rc=0 read size
+	command -v strace >/dev/null || return 0
+	if [[ -n ${SETUP[$id]} ]] && ! (cd "$W" && eval "${SETUP[$id]}") >>"$LOGS/$id.setup.log" 2>&1; then
+		log "$id: setup of the read count failed (see $LOGS/$id.setup.log)"
+		return 0
+	fi
+	eval "find ${INPUTS[$id]} -type f" 2>/dev/null | sort >"$list"
+	size=$(xargs -r -d '\n' stat -c %s <"$list" | awk '{n += $1} END {print n + 0}')
+	eval "warm ${WARMP[$id]}"
+	(cd "$W" && timeout -k 10 "$CAP" strace -f -qq -y -s 0 -e signal=none -e trace="$READ_CALLS" -o "$tr" bash -c "${CMD[$id]}") \
+		>"$LOGS/$id.reads.out" 2>"$LOGS/$id.reads.err" || rc=$?
+	read=$(awk -v LIST="$list" -f "$REPO/scripts/bench/readcount.awk" "$tr")
+	printf '%s\t%s\t%s\t%d\n' "$id" "$read" "$size" "$rc" >>"$READS"
+	if [[ -n ${CLEAN[$id]} ]]; then
+		(cd "$W" && eval "${CLEAN[$id]}") >>"$LOGS/$id.setup.log" 2>&1 || log "$id: clean after the read count failed"
+	fi
+	log "$(printf '%-16s read %s of %s input bytes (%s ×)' "$id" "$read" "$size" "$(read_ratio "$id")")"
+	rm -f "$tr"
+}
+
+# read_ratio ID: bytes read from the inputs ÷ their size ("" if not
+# counted or the counted run failed).
+read_ratio() {
+	[[ -s ${READS:-} ]] || return 0
+	awk -F'\t' -v id="$1" '$1 == id && $4 == 0 && $3 > 0 { r = sprintf("%.3f", $2 / $3) } END { if (r != "") print r }' "$READS"
+}
+
 # series TITLE ID...: run the measurements interleaved, round by round,
-# so that slow drifts of the machine hit all of them alike.
+# so that slow drifts of the machine hit all of them alike; then count
+# the reads of those that name their inputs.
 series() {
 	local title=$1 r id max=0
 	shift
@@ -143,6 +187,10 @@ series() {
 			((r > ${RUNSOF[$id]})) && continue
 			run_one "$id" "$r"
 		done
+	done
+	for id in "$@"; do
+		[[ -n ${NAREASON[$id]:-} || -n ${SKIP[$id]:-} || -z ${INPUTS[$id]:-} ]] && continue
+		reads_of "$id"
 	done
 }
 
