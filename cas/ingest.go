@@ -59,29 +59,30 @@ const (
 // It moves the bytes the cheapest way the file systems allow, and the
 // digest Commit checks is always the digest of the staged bytes:
 //
-//   - Clone (XFS with reflink, btrfs, bcachefs: the staging file and src
-//     on one file system): src is cloned into the staging file, then
-//     hashed where it lies, so a 4 GiB file costs its hashing and no
-//     bytes are copied. Why src's digest names the clone: src's
-//     fingerprint fp0 (device, inode, size, mtime, ctime) is taken first;
-//     then its dirty pages are written back and waited for, which also
-//     write-protects every shared writable mapping of it, so that from
-//     then on even a store through a mapping faults and sets mtime and
-//     ctime like a write (XFS and btrfs do the same inside the clone;
-//     this does not rely on it); then the clone, which is atomic with
-//     respect to writes; then the hash; then fp2. Every way to change a file's
-//     bytes — write, truncate, fallocate, a clone or copy into it, a
-//     store through a mapping after the write-back — sets its ctime to
-//     the current time, and no call can set ctime back. fp0's stamps
-//     were older than racyWindow when it was taken, so a change after it
-//     cannot land in the same clock tick and leave them equal. Hence
-//     fp2 == fp0 means nothing changed src from the write-back to fp2
-//     (a store through a mapping before the write-back came before the
-//     clone and the hash, and both saw it): the clone holds exactly the
-//     bytes hashed. fp2 != fp0 is ErrSourceChanged, as for every method.
-//     On any doubt — the write-back failed, stamps too recent — the
-//     staged clone is hashed itself and must match. Writes below the file
-//     system (to the block device) escape this, as they escape every
+//   - Clone (XFS with reflink, btrfs, bcachefs: the staging file and src on
+//     one file system): src is cloned into the staging file, then hashed where
+//     it lies, so a 4 GiB file costs its hashing and no bytes are copied. Why
+//     src's digest names the clone: src's fingerprint fp0 (device, inode,
+//     size, mtime, ctime) is taken first; then its dirty pages are written
+//     back and waited for, which also write-protects every shared writable
+//     mapping of it, so that from then on even a store through a mapping
+//     faults and sets mtime and ctime like a write (XFS and btrfs do the same
+//     inside the clone; this does not rely on it); then the clone, which holds
+//     the inode's write lock, so it is atomic with respect to writes and
+//     starts only after a write already under way at fp0 has finished; then
+//     the hash; then fp2. Every way to change a file's bytes — write,
+//     truncate, fallocate, a clone or copy into it, a store through a mapping
+//     after the write-back — sets its ctime to the current time when it
+//     starts, and no call can set ctime back. fp0's stamps were older than
+//     racyWindow when it was taken, so a change starting after it cannot land
+//     in the same clock tick and leave them equal. Hence fp2 == fp0 means no
+//     change started between fp0 and fp2, and what was under way at fp0 (a
+//     write, a store through a still-writable mapping) was over before the
+//     clone, which the hash follows: the clone holds exactly the bytes hashed.
+//     fp2 != fp0 is ErrSourceChanged, as for every method. On any doubt — the
+//     write-back failed, stamps too recent, the clone's size is not the size
+//     hashed — the staged clone is hashed itself and must match. Writes below
+//     the file system (to the block device) escape this, as they escape every
 //     check short of re-reading; verify re-hashes.
 //   - Kernel copy (same or different file systems, no clone): each 8 MiB
 //     range is moved by copy_file_range (else sendfile) from src's page
@@ -149,7 +150,7 @@ func (w *Writer) cloneFrom(ctx context.Context, src *os.File, before os.FileInfo
 		return "", err
 	}
 	w.n = n
-	if flushErr == nil && !racy(fp0, taken) {
+	if flushErr == nil && !racy(fp0, taken) && stagedSize(w.f) == n {
 		w.h = h // src unchanged from fp0 to now: the clone holds these bytes
 		return MethodClone, nil
 	}
@@ -279,6 +280,15 @@ func stampTime(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3
 func racy(fp Fingerprint, taken time.Time) bool {
 	limit := taken.Add(-racyWindow).UnixNano()
 	return fp.Mtime >= limit || fp.Ctime >= limit
+}
+
+// stagedSize is f's size, or -1 if it cannot be read.
+func stagedSize(f *os.File) int64 {
+	fi, err := f.Stat()
+	if err != nil {
+		return -1
+	}
+	return fi.Size()
 }
 
 // sameDevice: f is on fp's device (a clone needs one file system).
