@@ -127,7 +127,7 @@ func (w *Writer) ReadFromFile(ctx context.Context, src *os.File, progress func(i
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", src.Name(), err)
 	}
-	return MethodCopy, checkSource(src, before, n)
+	return MethodCopy, CheckUnchanged(src, before, n)
 }
 
 // cloneFrom is ReadFromFile by clone; ErrUnsupported (nothing done) where
@@ -146,7 +146,7 @@ func (w *Writer) cloneFrom(ctx context.Context, src *os.File, before os.FileInfo
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", src.Name(), err)
 	}
-	if err := checkSource(src, before, n); err != nil {
+	if err := CheckUnchanged(src, before, n); err != nil {
 		return "", err
 	}
 	w.n = n
@@ -231,7 +231,7 @@ func (w *Writer) kernelCopyFrom(ctx context.Context, src *os.File, before os.Fil
 	if copyErr != nil {
 		return "", copyErr
 	}
-	return MethodKernelCopy, checkSource(src, before, w.n)
+	return MethodKernelCopy, CheckUnchanged(src, before, w.n)
 }
 
 // hashStaged reads n staged bytes at off back and hashes them.
@@ -254,10 +254,12 @@ func hashFile(ctx context.Context, h hash.Hash, f *os.File, progress func(int64)
 	return io.CopyBuffer(h, progressReader{ctx, io.NewSectionReader(f, 0, 1<<62), progress}, make([]byte, ingestBuf))
 }
 
-// checkSource returns ErrSourceChanged, with what was expected and found,
-// if src changed since before (its fstat when reading started) while n
-// bytes were read from it.
-func checkSource(src *os.File, before os.FileInfo, n int64) error {
+// CheckUnchanged returns an error wrapping ErrSourceChanged, with what was
+// expected and found, if src changed since before (its fstat when reading
+// started) while n bytes were read from it: its size, mtime or ctime
+// differ now, or n is not the size it had (a file that reported size 0
+// and still does — /proc — is taken as read).
+func CheckUnchanged(src *os.File, before os.FileInfo, n int64) error {
 	after, err := src.Stat()
 	if err != nil {
 		return fmt.Errorf("stat %s: %w", src.Name(), err)

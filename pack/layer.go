@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/compress"
@@ -56,10 +55,7 @@ func writeRawFile(ctx context.Context, s *cas.Store, p string, mediaType string,
 	}
 	if _, err := w.ReadFromFile(ctx, f, tr.Add); err != nil {
 		w.Abort()
-		if errors.Is(err, cas.ErrSourceChanged) {
-			return Layer{}, fmt.Errorf("%s: %w (%w)", p, ErrChanged, err)
-		}
-		return Layer{}, err
+		return Layer{}, changed(p, err)
 	}
 	if release != nil {
 		release()
@@ -71,26 +67,22 @@ func writeRawFile(ctx context.Context, s *cas.Store, p string, mediaType string,
 	return Layer{Descriptor: res.Descriptor, DiffID: res.Descriptor.Digest, Reused: res.Reused}, nil
 }
 
-// checkUnchanged returns an error wrapping ErrChanged, naming p with what
-// was expected and found, if f (opened as p, with before its fstat at
-// open) changed while n bytes were read from it: its size or mtime now
-// differ, or n differs from the size at open. A file that reported size 0
-// at open and still does is taken as read — /proc-like files generate
-// their content on read (RELIABILITY C-31), and the blob's size is the n
-// bytes read.
+// checkUnchanged returns an error wrapping ErrChanged, naming p, if f
+// (opened as p, with before its fstat at open) changed while n bytes were
+// read from it (cas.CheckUnchanged: size, mtime or ctime, or n not the
+// size at open; a /proc-like file of size 0 is taken as read, RELIABILITY
+// C-31).
 func checkUnchanged(f *os.File, p string, before os.FileInfo, n int64) error {
-	after, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("stat %s: %w", p, err)
+	return changed(p, cas.CheckUnchanged(f, before, n))
+}
+
+// changed makes a cas.ErrSourceChanged error about the input p an
+// ErrChanged naming p; other errors (and nil) pass unchanged.
+func changed(p string, err error) error {
+	if errors.Is(err, cas.ErrSourceChanged) {
+		return fmt.Errorf("%s: %w (%w)", p, ErrChanged, err)
 	}
-	switch {
-	case after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()):
-		return fmt.Errorf("%s: %w (size %d and mtime %s when opened, size %d and mtime %s after reading)", p, ErrChanged,
-			before.Size(), before.ModTime().Format(time.RFC3339Nano), after.Size(), after.ModTime().Format(time.RFC3339Nano))
-	case before.Size() != 0 && n != before.Size():
-		return fmt.Errorf("%s: %w (%d bytes read, %d when opened)", p, ErrChanged, n, before.Size())
-	}
-	return nil
+	return err
 }
 
 // writeTarLayer streams entries as a reproducible tar through the
