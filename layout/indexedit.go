@@ -56,6 +56,21 @@ func (e *IndexEdit) Tag(name string, desc ocispec.Descriptor, policy Conflict) (
 // there. The blobs stay (gc removes what nothing reaches any more).
 func (e *IndexEdit) Untag(name string) (ocispec.Descriptor, bool) { return e.t.removeTag(name) }
 
+// RemoveUntagged removes the untagged entry listing d, reporting whether
+// there was one (tags go through Untag). The blobs stay: gc removes what
+// nothing reaches any more.
+func (e *IndexEdit) RemoveUntagged(d digest.Digest) bool {
+	done := false
+	return e.t.removeIf(func(m ocispec.Descriptor) bool {
+		_, tagged := m.Annotations[ocispec.AnnotationRefName]
+		if done || tagged || m.Digest != d {
+			return false
+		}
+		done = true
+		return true
+	}) > 0
+}
+
 // AddUntagged lists desc, which must be stored, without a tag, unless
 // index.json lists its digest already.
 func (e *IndexEdit) AddUntagged(desc ocispec.Descriptor) error {

@@ -16,12 +16,34 @@ import (
 // use to find them.
 var referrersTag = regexp.MustCompile(`^sha256-[0-9a-f]{64}$`)
 
+// cosignTag matches the tags cosign keeps beside an image: sha256-<hex>
+// followed by .sig (signatures), .att (attestations) or .sbom.
+var cosignTag = regexp.MustCompile(`^sha256-[0-9a-f]{64}\.(sig|att|sbom)$`)
+
 // ReferrersTag is the referrers tag schema's tag for subject d.
 func ReferrersTag(d digest.Digest) string { return d.Algorithm().String() + "-" + d.Encoded() }
 
 // IsReferrersTag reports whether name is a referrers tag schema tag (which
 // `ls` hides: it is bookkeeping, not a user's tag).
 func IsReferrersTag(name string) bool { return referrersTag.MatchString(name) }
+
+// IsCosignTag reports whether name is one of the tags cosign keeps beside
+// the image it names: sha256-<hex>.sig, .att or .sbom.
+func IsCosignTag(name string) bool { return cosignTag.MatchString(name) }
+
+// LegacySignatureTag is the tag cosign's legacy (simple-signing)
+// signatures of d live under: sha256-<hex>.sig.
+func LegacySignatureTag(d digest.Digest) string { return ReferrersTag(d) + ".sig" }
+
+// TagSubject returns the digest a bookkeeping tag is named after: the
+// subject of a referrers-tag index (sha256-<hex>) or of a cosign tag
+// (sha256-<hex>.sig, .att, .sbom). ok is false for any other name.
+func TagSubject(name string) (d digest.Digest, ok bool) {
+	if !referrersTag.MatchString(name) && !cosignTag.MatchString(name) {
+		return "", false
+	}
+	return digest.NewDigestFromEncoded(digest.SHA256, name[len("sha256-"):len("sha256-")+64]), true
+}
 
 // linkReferrers adds each manifest or index in refs that has a subject to
 // that subject's referrers-tag index in e (referrers are listed untagged

@@ -199,6 +199,24 @@ func (t *indexTable) removeTag(name string) (ocispec.Descriptor, bool) {
 	return d, true
 }
 
+// removeIf deletes every entry drop reports, in one pass, and returns
+// how many went.
+func (t *indexTable) removeIf(drop func(ocispec.Descriptor) bool) int {
+	kept := t.idx.Manifests[:0]
+	for _, d := range t.idx.Manifests {
+		if !drop(d) {
+			kept = append(kept, d)
+		}
+	}
+	n := len(t.idx.Manifests) - len(kept)
+	clear(t.idx.Manifests[len(kept):])
+	t.idx.Manifests = kept
+	if n > 0 {
+		t.indexed = false
+	}
+	return n
+}
+
 // addUntagged lists desc without a tag unless its digest is listed
 // already (the way referrers are kept reachable), reporting whether it
 // added an entry.
