@@ -8,34 +8,86 @@ import (
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/cas/fsx"
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // GCResult is what GC removed (or, dry, would remove).
 type GCResult struct {
+	// Entries are the index.json entries dropped because their subject
+	// is gone (referrers, referrers-tag indexes, cosign tags).
+	Entries []GCEntry
 	Blobs   []cas.Info
 	Bytes   int64
 	Staging []string // stale staging directories of dead processes
 	Records int      // verified-fingerprint records removed: of blobs gone or changed
 }
 
-// GC deletes every blob not reachable from index.json, the staging
-// directories of processes that are gone, the state and partial blobs
-// interrupted transfers kept for resuming (ResumeDir), and the
-// verified-fingerprint records that can no longer match (cas
-// PruneRecords). It needs a layout opened
-// Exclusive, so no other oci-pack process is reading or staging. If any
-// reachable manifest cannot be read, nothing is deleted: its children are
-// unknown. With dryRun nothing is deleted at all.
+// GC deletes what nothing keeps, the staging directories of processes
+// that are gone, the state and partial blobs interrupted transfers kept
+// for resuming (ResumeDir), and the verified-fingerprint records that can
+// no longer match (cas PruneRecords). It needs a layout opened Exclusive,
+// so no other oci-pack process is reading or staging.
+//
+// What is kept: everything reachable from index.json's tagged entries and
+// from its untagged entries that have no subject, plus every referrer
+// (listed untagged), referrers-tag index (sha256-<hex>) and cosign tag
+// (sha256-<hex>.sig/.att/.sbom) whose subject is kept, to a fixed point.
+// First the entries whose subject is gone leave index.json, in one update
+// through UpdateIndex; then the blobs nothing keeps are deleted, so a
+// crash between the two leaves only garbage the next gc removes. If any
+// manifest cannot be read, nothing is changed: its children are unknown.
+// With dryRun nothing is changed at all.
 func (l *Layout) GC(ctx context.Context, dryRun bool) (*GCResult, error) {
 	if l.opts.Mode != Exclusive {
 		return nil, fmt.Errorf("gc needs the layout opened exclusively")
 	}
-	reach, err := l.Reachable(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("gc: cannot tell what is reachable, deleting nothing: %w", err)
-	}
 	res := &GCResult{}
-	err = l.blobs.Walk(ctx, func(info cas.Info) error {
+	var reach map[digest.Digest]ocispec.Descriptor
+	plan := func(entries []ocispec.Descriptor) error {
+		live, drop, err := l.liveSet(ctx, entries)
+		if err != nil {
+			return fmt.Errorf("gc: cannot tell what is reachable, deleting nothing: %w", err)
+		}
+		reach, res.Entries = live, drop
+		return nil
+	}
+	if dryRun {
+		idx, err := l.Index(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := plan(idx.Manifests); err != nil {
+			return nil, err
+		}
+	} else {
+		err := l.UpdateIndex(ctx, func(e *IndexEdit) error {
+			if err := plan(e.Manifests()); err != nil {
+				return err
+			}
+			// One pass: a gc may drop thousands of entries of a
+			// 100,000-entry index.json.
+			tags, untagged := map[string]bool{}, map[digest.Digest]bool{}
+			for _, d := range res.Entries {
+				if d.Tag != "" {
+					tags[d.Tag] = true
+				} else {
+					untagged[d.Descriptor.Digest] = true
+				}
+			}
+			e.t.removeIf(func(d ocispec.Descriptor) bool {
+				if name, ok := d.Annotations[ocispec.AnnotationRefName]; ok {
+					return tags[name]
+				}
+				return untagged[d.Digest]
+			})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	err := l.blobs.Walk(ctx, func(info cas.Info) error {
 		if _, ok := reach[info.Digest]; ok {
 			return nil
 		}

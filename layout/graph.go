@@ -132,18 +132,15 @@ func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(
 	return nil
 }
 
-// Reachable returns every digest reachable from index.json, with sizes.
+// Reachable returns every digest gc keeps, with sizes: what index.json's
+// roots reach, and what referrers of it reach (see GC).
 func (l *Layout) Reachable(ctx context.Context) (map[digest.Digest]ocispec.Descriptor, error) {
 	idx, err := l.Index(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := map[digest.Digest]ocispec.Descriptor{}
-	err = l.Walk(ctx, RootsOf(idx), WalkOptions{}, func(n *Node) error {
-		out[n.Descriptor.Digest] = n.Descriptor
-		return nil
-	})
-	return out, err
+	live, _, err := l.liveSet(ctx, idx.Manifests)
+	return live, err
 }
 
 // RootsOf turns index.json's entries into walk roots named by their tags.

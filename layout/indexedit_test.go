@@ -53,8 +53,8 @@ func TestIndexEditRefuses(t *testing.T) {
 }
 
 // A referrer recorded through the door is listed by Referrers, kept in its
-// subject's sha256-<hex> index, and kept by gc; untagging the subject
-// leaves it listed (untagged) so gc still keeps both.
+// subject's sha256-<hex> index, and kept by gc while its subject is
+// (TestGCReferrers: dropped once the subject is gone).
 func TestAddReferrers(t *testing.T) {
 	dir, a := goodLayout(t)
 	l := openRW(t, dir)

@@ -11,7 +11,7 @@ func init() {
 	register(&command{
 		name:    "gc",
 		args:    "LAYOUT",
-		short:   "delete blobs unreachable from index.json, and stale staging files; prints what it freed",
+		short:   "delete blobs unreachable from index.json, referrers whose subject is gone, and stale staging files; prints what it freed",
 		long:    "oci-pack gc models --dry-run\noci-pack gc models",
 		minArgs: 1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
@@ -27,14 +27,25 @@ func init() {
 					return err
 				}
 				if e.json() {
-					return e.printJSON(map[string]any{"dryRun": *dry, "blobs": res.Blobs, "bytes": res.Bytes, "staging": res.Staging})
+					entries := res.Entries
+					if entries == nil {
+						entries = []layout.GCEntry{}
+					}
+					return e.printJSON(map[string]any{"dryRun": *dry, "entries": entries, "blobs": res.Blobs, "bytes": res.Bytes, "staging": res.Staging})
+				}
+				verb, drop := "freed", "dropped"
+				if *dry {
+					verb, drop = "would free", "would drop"
+				}
+				for _, en := range res.Entries {
+					name := "untagged referrer " + en.Descriptor.Digest.String()
+					if en.Tag != "" {
+						name = fmt.Sprintf("tag %s (%s)", safe(en.Tag), en.Descriptor.Digest)
+					}
+					e.infof("%s %s: its subject %s is gone", drop, name, en.Subject)
 				}
 				for _, b := range res.Blobs {
 					fmt.Fprintf(e.stdout, "%s\t%d\n", b.Digest, b.Size)
-				}
-				verb := "freed"
-				if *dry {
-					verb = "would free"
 				}
 				e.infof("%s %s in %d blob(s); %d stale staging item(s)", verb, humanBytes(res.Bytes), len(res.Blobs), len(res.Staging))
 				return nil

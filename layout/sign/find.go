@@ -3,7 +3,6 @@ package sign
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/opencontainers/go-digest"
@@ -27,15 +26,11 @@ type Found struct {
 	Hint string
 }
 
-// cosignTag matches the tags cosign keeps beside an image: sha256-<hex>
-// followed by .sig (signatures), .att (attestations) or .sbom.
-var cosignTag = regexp.MustCompile(`^sha256-[0-9a-f]{64}\.(sig|att|sbom)$`)
-
 // IsSignatureTag reports whether name is bookkeeping a signer keeps — a
 // referrers-tag index or one of cosign's sha256-<hex>.sig/.att/.sbom tags —
 // rather than a user's tag.
 func IsSignatureTag(name string) bool {
-	return layout.IsReferrersTag(name) || cosignTag.MatchString(name)
+	return layout.IsReferrersTag(name) || layout.IsCosignTag(name)
 }
 
 // Find lists the signatures l holds for d: every layer of every bundle

@@ -169,4 +169,4 @@ func marshalBundle(b *protobundle.Bundle) ([]byte, error) {
 }
 
 // legacyTag is the tag cosign's legacy signatures of d live under.
-func legacyTag(d digest.Digest) string { return layout.ReferrersTag(d) + ".sig" }
+func legacyTag(d digest.Digest) string { return layout.LegacySignatureTag(d) }
