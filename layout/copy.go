@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/oci-pack/oci-pack/cas"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 )
@@ -28,6 +29,10 @@ type CopyResult struct {
 	CopiedBytes, ReusedBytes int64
 	// Referrers are the referrer manifests copied (to list in dst's index).
 	Referrers []ocispec.Descriptor
+	// LegacySignatures are src's entries under cosign's legacy signature
+	// tags (sha256-<hex>.sig) of manifests copied, with Referrers: copied
+	// too, for dst to merge (IndexEdit.MergeLegacySignatures).
+	LegacySignatures []ocispec.Descriptor
 	// Tag is what Copy did to o.Tag (zero when untagged).
 	Tag TagChange
 }
@@ -50,6 +55,11 @@ func Copy(ctx context.Context, src, dst *Layout, root ocispec.Descriptor, o Copy
 		if err := e.AddReferrers(res.Referrers...); err != nil {
 			return err
 		}
+		for _, d := range res.LegacySignatures {
+			if _, err := e.MergeLegacySignatures(d.Annotations[ocispec.AnnotationRefName], d); err != nil {
+				return err
+			}
+		}
 		if o.Tag == "" {
 			return e.AddUntagged(root)
 		}
@@ -64,25 +74,45 @@ func Copy(ctx context.Context, src, dst *Layout, root ocispec.Descriptor, o Copy
 }
 
 // CopyGraph copies the graph of root (and, with Referrers, the manifests
-// that refer to it) from src into dst, blob by blob, each verified against
-// its digest as it lands; blobs dst already has are skipped. It does not
-// touch dst's index.json: the caller tags root and lists the referrers,
-// after every blob is in place.
+// that refer to it and cosign's legacy signature manifests of it) from src
+// into dst, blob by blob, each verified against its digest as it lands;
+// blobs dst already has are skipped. It does not touch dst's index.json:
+// the caller tags root and lists the referrers, after every blob is in
+// place.
 func CopyGraph(ctx context.Context, src, dst *Layout, root ocispec.Descriptor, o CopyOptions) (*CopyResult, error) {
 	var nodes []ocispec.Descriptor
 	res := &CopyResult{}
-	err := src.Walk(ctx, []Node{{Descriptor: root, Role: "root"}}, WalkOptions{Referrers: o.Referrers}, func(n *Node) error {
+	docs := map[digest.Digest]bool{}
+	wo := WalkOptions{Referrers: o.Referrers, Seen: NewVisitSet()}
+	visit := func(n *Node) error {
 		if err := n.CheckSchema(); err != nil {
 			return fmt.Errorf("%s %s in %s: %v: %w", n.Path(), n.Descriptor.Digest, src.Dir(), err, ErrCorrupt)
 		}
 		nodes = append(nodes, n.Descriptor)
+		if n.Doc != nil {
+			docs[n.Descriptor.Digest] = true
+		}
 		if n.Role == "referrer" {
 			res.Referrers = append(res.Referrers, n.Descriptor)
 		}
 		return nil
-	})
-	if err != nil {
+	}
+	if err := src.Walk(ctx, []Node{{Descriptor: root, Role: "root"}}, wo, visit); err != nil {
 		return nil, err
+	}
+	if o.Referrers {
+		sigs, err := src.LegacySignaturesOf(ctx, func(d digest.Digest) bool { return docs[d] })
+		if err != nil {
+			return nil, err
+		}
+		res.LegacySignatures = sigs
+		roots := make([]Node, len(sigs))
+		for i, d := range sigs {
+			roots[i] = Node{Descriptor: d, Role: d.Annotations[ocispec.AnnotationRefName]}
+		}
+		if err := src.Walk(ctx, roots, wo, visit); err != nil {
+			return nil, err
+		}
 	}
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)

@@ -151,7 +151,11 @@ func streamArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOp
 // members are recorded as referrers of their own subjects (the layout
 // rewrites each subject's referrers index as the union of both sides'), so
 // both sides' referrers stay findable, never a tag conflict. Such a tag on
-// anything but an index is refused: the name is reserved.
+// anything but an index is refused: the name is reserved. cosign's legacy
+// signature tag (sha256-<hex>.sig) on a cosign signature manifest is
+// merged too: the layout's signatures of that subject and the archive's
+// end up in one manifest under the tag (IndexEdit.MergeLegacySignatures),
+// whatever the conflict policy.
 func mergeIndex(ctx context.Context, l *layout.Layout, src *ocispec.Index, policy layout.Conflict, res *ImportResult) error {
 	return l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
 		res.Tags, res.Untagged = nil, 0
@@ -178,7 +182,13 @@ func mergeIndex(ctx context.Context, l *layout.Layout, src *ocispec.Index, polic
 				}
 				continue
 			}
-			ch, err := e.Tag(name, d, policy)
+			var ch layout.TagChange
+			var err error
+			if legacySignature(ctx, l, name, d) {
+				ch, err = e.MergeLegacySignatures(name, d)
+			} else {
+				ch, err = e.Tag(name, d, policy)
+			}
 			if err != nil {
 				return err
 			}
@@ -186,6 +196,17 @@ func mergeIndex(ctx context.Context, l *layout.Layout, src *ocispec.Index, polic
 		}
 		return nil
 	})
+}
+
+// legacySignature reports whether the archive's entry d, tagged name, is
+// cosign's legacy signature manifest under its sha256-<hex>.sig tag (any
+// other manifest under such a name is an ordinary tag).
+func legacySignature(ctx context.Context, l *layout.Layout, name string, d ocispec.Descriptor) bool {
+	if !layout.IsLegacySignatureTag(name) || !layout.IsManifest(d.MediaType) {
+		return false
+	}
+	doc, err := l.ReadDocument(ctx, d)
+	return err == nil && layout.IsLegacySignature(doc)
 }
 
 // inputReader is the raw input: it reports progress and marks the

@@ -63,9 +63,10 @@ func ImportAll(ctx context.Context, l *layout.Layout, srcs []Source, o ImportOpt
 			name, tagged := d.Annotations[ocispec.AnnotationRefName]
 			prev, seen := tagFrom[name]
 			switch {
-			case !tagged || layout.IsReferrersTag(name):
+			case !tagged || layout.IsReferrersTag(name) || legacySignature(ctx, l, name, d):
 				// Untagged entries are deduplicated by the merge; two
-				// referrers-tag indexes are merged, never a conflict.
+				// referrers-tag indexes, or two legacy signature
+				// manifests, are merged, never a conflict.
 				merged.Manifests = append(merged.Manifests, d)
 				continue
 			case !seen:

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
@@ -69,7 +68,8 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 	var bad problems
 	signed := false
 	docs := map[digest.Digest]bool{}
-	err = l.Walk(ctx, roots, layout.WalkOptions{Referrers: len(o.Refs) > 0}, func(n *layout.Node) error {
+	wo := layout.WalkOptions{Referrers: len(o.Refs) > 0, Seen: layout.NewVisitSet()}
+	visit := func(n *layout.Node) error {
 		d := n.Descriptor
 		if n.Doc != nil {
 			docs[d.Digest] = true
@@ -119,9 +119,25 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 		}
 		p.blobs = append(p.blobs, planned{desc: d, class: class, where: n.Path()})
 		return nil
-	})
-	if err != nil {
+	}
+	if err := l.Walk(ctx, roots, wo, visit); err != nil {
 		return nil, err
+	}
+	if len(o.Refs) > 0 {
+		// cosign's legacy signatures of what is exported travel with it,
+		// under their sha256-<hex>.sig tags.
+		sigs, err := l.LegacySignaturesOf(ctx, func(d digest.Digest) bool { return docs[d] })
+		if err != nil {
+			return nil, err
+		}
+		sigRoots := make([]layout.Node, 0, len(sigs))
+		for _, e := range sigs {
+			p.index.Manifests = appendEntry(p.index.Manifests, e)
+			sigRoots = append(sigRoots, layout.Node{Descriptor: e, Role: e.Annotations[ocispec.AnnotationRefName]})
+		}
+		if err := l.Walk(ctx, sigRoots, wo, visit); err != nil {
+			return nil, err
+		}
 	}
 	if err := bad.err(); err != nil {
 		return nil, fmt.Errorf("cannot export %s: %w", l.Dir(), err)
@@ -164,8 +180,7 @@ func (p *exportPlan) addReferrersIndexes(idx *ocispec.Index, docs map[digest.Dig
 		if !layout.IsReferrersTag(name) || !layout.IsIndex(e.MediaType) {
 			continue
 		}
-		subject := digest.Digest(strings.Replace(name, "-", ":", 1))
-		if !docs[subject] {
+		if subject, _ := layout.TagSubject(name); !docs[subject] {
 			continue
 		}
 		p.index.Manifests = appendEntry(p.index.Manifests, e)
