@@ -96,7 +96,10 @@ func TestLegacySignatures(t *testing.T) {
 	}
 	// A subset changes nothing.
 	before := readFile(t, dir+"/index.json")
-	if err := edit(func(e *layout.IndexEdit) error { _, err := e.MergeLegacySignatures(name, putSigManifest(t, l, p2)); return err }); err != nil {
+	if err := edit(func(e *layout.IndexEdit) error {
+		_, err := e.MergeLegacySignatures(name, putSigManifest(t, l, p2))
+		return err
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if string(readFile(t, dir+"/index.json")) != string(before) {
