@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/sign"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/oci-pack/oci-pack/pack/modelcar"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -18,10 +19,17 @@ func init() {
 		name:    "inspect",
 		args:    "LAYOUT:REF",
 		short:   "show the descriptor tree with sizes, media types, annotations, referrers, and Harbor's view",
-		long:    "oci-pack inspect models:llama-3-8b\noci-pack inspect models@sha256:0123… --format json",
+		long:    "oci-pack inspect models:llama-3-8b\noci-pack inspect models@sha256:0123… --format json\noci-pack inspect models:llama-3-8b --key cosign.pub   # and whether its signatures verify",
 		minArgs: 1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
-			return runInspect
+			trust := trustFlags(fs)
+			return func(e *env, args []string) error {
+				p, err := trust.policy()
+				if err != nil {
+					return err
+				}
+				return runInspect(e, args, p)
+			}
 		},
 	})
 }
@@ -35,6 +43,9 @@ type treeNode struct {
 	Harbor     *pack.HarborView   `json:"harbor,omitempty"`
 	// ImageVolume describes the image-volume form (root only).
 	ImageVolume *volumeView `json:"imageVolume,omitempty"`
+	// Signatures of this manifest or index: form, key hint, and with
+	// --key/--trust whether each verifies and by which key.
+	Signatures []sign.Info `json:"signatures,omitempty"`
 }
 
 // volumeView is inspect's account of an image-volume form.
@@ -44,7 +55,7 @@ type volumeView struct {
 	Files      []modelcar.Mirror  `json:"files"`
 }
 
-func runInspect(e *env, args []string) error {
+func runInspect(e *env, args []string, p *sign.Policy) error {
 	ref, err := layout.ParseRef(args[0])
 	if err != nil {
 		return usagef("%v", err)
@@ -81,6 +92,9 @@ func runInspect(e *env, args []string) error {
 		return err
 	}
 	if root.ImageVolume, err = readVolume(e, l, desc); err != nil {
+		return err
+	}
+	if err := addSignatures(e, l, ref.Tag, root, p); err != nil {
 		return err
 	}
 	if e.json() {
@@ -133,6 +147,48 @@ func printVolume(e *env, v *volumeView) {
 	}
 }
 
+// addSignatures fills in the signatures of every manifest or index in the
+// tree that has a signature referrer or a legacy .sig tag, checked under p
+// (the root's against the keys p trusts for tag), and warns when the tree
+// holds signatures some registry loaders drop.
+func addSignatures(e *env, l *layout.Layout, tag string, root *treeNode, p *sign.Policy) error {
+	idx, err := l.Index(e.ctx)
+	if err != nil {
+		return err
+	}
+	n, legacy := 0, false
+	var visit func(t *treeNode, tag string) error
+	visit = func(t *treeNode, tag string) error {
+		d := t.Descriptor.Digest
+		_, signed := layout.FindTag(idx, layout.LegacySignatureTag(d))
+		for _, c := range t.Children {
+			signed = signed || c.Role == "referrer" && c.Descriptor.ArtifactType == layout.MediaTypeSigstoreBundle
+		}
+		if t.Document != nil && signed {
+			if t.Signatures, err = sign.Describe(e.ctx, l, tag, d, p); err != nil {
+				return err
+			}
+			for _, s := range t.Signatures {
+				n++
+				legacy = legacy || s.Form == sign.FormLegacy
+			}
+		}
+		for _, c := range t.Children {
+			if err := visit(c, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := visit(root, tag); err != nil {
+		return err
+	}
+	if n > 0 {
+		warnLoaders(e, root.Role, n, legacy)
+	}
+	return nil
+}
+
 func harborView(e *env, l *layout.Layout, doc *layout.Document) pack.HarborView {
 	m := ocispec.Manifest{Config: *doc.Config, Layers: doc.Layers}
 	var config []byte
@@ -160,6 +216,9 @@ func printTree(e *env, t *treeNode, indent string, last bool) {
 		if t.Document.Subject != nil {
 			fmt.Fprintf(e.stdout, "%s· subject %s\n", child, t.Document.Subject.Digest)
 		}
+	}
+	for _, s := range t.Signatures {
+		fmt.Fprintf(e.stdout, "%s· %s\n", child, signatureLine(s))
 	}
 	if t.Harbor != nil {
 		h := t.Harbor

@@ -3,37 +3,34 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
 // legacyBy returns the keys whose legacy (.sig) signatures of tag verify
-// in layout l, by verify --format json with keys.
+// in layout l, as referrers --format json --key reports them.
 func legacyBy(t *testing.T, w, l, tag string, keys ...string) []string {
 	t.Helper()
-	args := []string{"verify", l, tag, "--format", "json"}
+	args := []string{"referrers", l + ":" + tag, "--format", "json"}
 	for _, k := range keys {
 		args = append(args, "--key", k)
 	}
-	r := ociPack(t, w, args...)
-	var rep struct {
-		Results []struct {
-			SignedBy []struct{ Key, Form string }
+	var out struct {
+		LegacySignatures []struct {
+			Verified bool
+			Key      string
 		}
 	}
-	// verify prints the layout check's JSON, then the signature report.
-	dec := json.NewDecoder(strings.NewReader(r.stdout))
-	var first any
-	if err := dec.Decode(&first); err != nil || dec.Decode(&rep) != nil || len(rep.Results) != 1 {
-		t.Fatalf("verify --format json: %v", r)
+	r := must(t, w, args...)
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
+		t.Fatalf("referrers --format json: %v\n%s", err, r.stdout)
 	}
-	var out []string
-	for _, b := range rep.Results[0].SignedBy {
-		if b.Form == "legacy" {
-			out = append(out, b.Key)
+	var by []string
+	for _, s := range out.LegacySignatures {
+		if s.Verified {
+			by = append(by, s.Key)
 		}
 	}
-	return out
+	return by
 }
 
 // TestSignLegacyTravels: export L:v1 carries v1's sha256-<hex>.sig tag;
