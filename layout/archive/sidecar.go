@@ -17,6 +17,11 @@ import (
 // FILE or for its volumes FILE.000, FILE.001, …
 const SidecarSuffix = ".sha256"
 
+// SignatureSuffix names a signed transfer's bundle beside an export's
+// sidecar: FILE.sigstore.json, which vouches for FILE.sha256
+// (layout/sign writes and checks it).
+const SignatureSuffix = ".sigstore.json"
+
 // maxSidecar bounds a sidecar file.
 const maxSidecar = 1 << 20
 

@@ -173,3 +173,31 @@ func TestSidecarFormat(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleSignature: Commit removes the signature of an earlier signed
+// export to the same name (a regular file: it vouched for another
+// sidecar), also beside a split export's sidecar; a symlink there is left
+// as it is, its target untouched.
+func TestStaleSignature(t *testing.T) {
+	dir := t.TempDir()
+	for _, split := range []int64{0, 4} {
+		out := filepath.Join(dir, fmt.Sprintf("x%d.tar", split))
+		sig := out + SignatureSuffix
+		os.WriteFile(sig, []byte("stale"), 0o644)
+		writeVolumes(t, out, split, []byte("new archive"))
+		if _, err := os.Lstat(sig); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("split %d: stale signature after Commit: %v", split, err)
+		}
+	}
+	out := filepath.Join(dir, "y.tar")
+	target := filepath.Join(dir, "target")
+	os.WriteFile(target, []byte("keep"), 0o644)
+	os.Symlink(target, out+SignatureSuffix)
+	writeVolumes(t, out, 0, []byte("new archive"))
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Fatalf("the symlink's target changed: %q", b)
+	}
+	if fi, err := os.Lstat(out + SignatureSuffix); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the symlink is gone: %v %v", fi, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 
@@ -147,7 +148,9 @@ func (v *VolumeWriter) finish() error {
 // export to the same name, and writes the sidecar FILE.sha256 (through
 // the same output rule) listing every volume in `sha256sum -c` format.
 // An old sidecar that is a regular file is removed first, so a crash in
-// between leaves volumes without a sidecar, never a sidecar that lies.
+// between leaves volumes without a sidecar, never a sidecar that lies;
+// so is the signature of an earlier signed export beside it
+// (FILE.sigstore.json, a regular file), which vouched for another sidecar.
 // Nothing is reported as written before the final directory fsync. A
 // single output streamed to a FIFO or device gets no sidecar.
 func (v *VolumeWriter) Commit() ([]Volume, error) {
@@ -180,6 +183,10 @@ func (v *VolumeWriter) Commit() ([]Volume, error) {
 			return nil, fmt.Errorf("remove the old %s: %w", side.Final(), err)
 		}
 	}
+	if err := removeStaleSignature(side.Final()); err != nil {
+		side.Abort()
+		return nil, err
+	}
 	for _, out := range v.outs {
 		if err := out.Commit(); err != nil {
 			side.Abort()
@@ -207,6 +214,23 @@ func (v *VolumeWriter) Commit() ([]Volume, error) {
 	}
 	v.err = errors.New("volumes already committed")
 	return v.done, nil
+}
+
+// removeStaleSignature removes the signed-transfer bundle beside sidecar
+// (FILE.sigstore.json) if it is a regular file: it vouched for the sidecar
+// an earlier export wrote. Anything else there is left as it is (a stale
+// bundle reached through it only makes import --require-signature refuse
+// the transfer).
+func removeStaleSignature(sidecar string) error {
+	p := strings.TrimSuffix(sidecar, SidecarSuffix) + SignatureSuffix
+	fi, err := os.Lstat(p)
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove the stale signature %s: %w", p, err)
+	}
+	return nil
 }
 
 // removeStaleVolumes removes FILE.NNN from volume n up to the first gap:

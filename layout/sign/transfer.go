@@ -10,6 +10,7 @@ import (
 
 	intoto "github.com/in-toto/attestation/go/v1"
 	"github.com/oci-pack/oci-pack/cas/fsx"
+	"github.com/oci-pack/oci-pack/layout/archive"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
 	"github.com/opencontainers/go-digest"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -23,7 +24,7 @@ const PredicateTransfer = "https://github.com/oci-pack/oci-pack/transfer/v1"
 
 // TransferSuffix names a transfer's bundle: FILE.sigstore.json beside
 // FILE.sha256.
-const TransferSuffix = ".sigstore.json"
+const TransferSuffix = archive.SignatureSuffix
 
 // transferIndexName is the subject name of the archive's index.json.
 const transferIndexName = "index.json"
