@@ -63,13 +63,19 @@ oci-pack import llama.tar offline --require-signature --key release.pub   # ever
 						return usagef("- (stdin) must be the only input")
 					}
 				}
-				// The archives are checked (volume order, sidecars) before
-				// the layout is opened or created.
+				// The archives are checked (volume order, sidecars, and a
+				// signed transfer's signature) before the layout is opened
+				// or created.
 				a, err := archive.OpenArchives(files, func(s string) { e.infof("%s", s) })
 				if err != nil {
 					return err
 				}
 				defer a.Close()
+				if trusted != nil {
+					if err := a.CheckTransfers(e.ctx, transferCheck(e, trusted)); err != nil {
+						return err
+					}
+				}
 				return importFrom(e, dir, o, trusted, func(l *layout.Layout, o archive.ImportOptions) (*archive.ImportResult, error) {
 					return a.Import(e.ctx, l, o)
 				})
@@ -90,21 +96,7 @@ func importFrom(e *env, dir string, o archive.ImportOptions, trust *sign.Policy,
 	if trust != nil {
 		g := sign.NewGate(l, trust)
 		o.Documents, o.Admit = g.Documents, g.Admit
-		o.Transfer = func(ctx context.Context, sidecar string, sd digest.Digest) (digest.Digest, error) {
-			if sidecar == "" {
-				return "", nil
-			}
-			idx, k, err := sign.VerifyTransfer(sidecar, sd, trust.AllKeys())
-			if errors.Is(err, sign.ErrUnsigned) && !fileExists(sign.TransferBundlePath(sidecar)) {
-				e.infof("no signed transfer beside %s: checking each tag's signature", sidecar)
-				return "", nil
-			}
-			if err != nil {
-				return "", err
-			}
-			e.infof("transfer %s signed by %s: volumes and index.json vouched for", sidecar, k.Name)
-			return idx, nil
-		}
+		o.Transfer = transferCheck(e, trust)
 	}
 	prog, wait := e.progress()
 	o.Progress = prog
@@ -117,6 +109,27 @@ func importFrom(e *env, dir string, o archive.ImportOptions, trust *sign.Policy,
 		return err
 	}
 	return reportImport(e, dir, res)
+}
+
+// transferCheck checks a signed transfer's bundle beside each sidecar
+// against every key trust names; an archive without a bundle is checked
+// tag by tag instead.
+func transferCheck(e *env, trust *sign.Policy) archive.TransferCheck {
+	return func(ctx context.Context, sidecar string, sd digest.Digest) (digest.Digest, error) {
+		if sidecar == "" {
+			return "", nil
+		}
+		idx, k, err := sign.VerifyTransfer(sidecar, sd, trust.AllKeys())
+		if errors.Is(err, sign.ErrUnsigned) && !fileExists(sign.TransferBundlePath(sidecar)) {
+			e.infof("no signed transfer beside %s: checking each tag's signature", sidecar)
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		e.infof("transfer %s signed by %s: volumes and index.json vouched for", sidecar, k.Name)
+		return idx, nil
+	}
 }
 
 func reportImport(e *env, dir string, res *archive.ImportResult) error {

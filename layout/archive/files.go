@@ -88,6 +88,8 @@ func compressTo(w io.Writer, o ExportOptions, write func(io.Writer) error) error
 type Archives struct {
 	sets []*VolumeReader
 	srcs []Source
+	// transfersChecked: CheckTransfers passed (Import does not repeat it).
+	transfersChecked bool
 }
 
 // OpenArchives opens files for import. The same file given twice (under
@@ -119,7 +121,7 @@ func OpenArchives(files []string, notify func(string)) (*Archives, error) {
 // Import imports the archives into l as ImportAll does: each is read and
 // verified in turn, and all tags change together at the end.
 func (a *Archives) Import(ctx context.Context, l *layout.Layout, o ImportOptions) (*ImportResult, error) {
-	if err := a.checkTransfers(ctx, o); err != nil {
+	if err := a.CheckTransfers(ctx, o.Transfer); err != nil {
 		return nil, err
 	}
 	res, err := ImportAll(ctx, l, a.srcs, o)

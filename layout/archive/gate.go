@@ -86,19 +86,23 @@ func (w *docWatch) arrived(d ocispec.Descriptor) {
 // a signed transfer names both.
 type TransferCheck func(ctx context.Context, sidecar string, sidecarDigest digest.Digest) (index digest.Digest, err error)
 
-// checkTransfers runs o.Transfer for each volume set before any is read
-// and records the index digest each must end with.
-func (a *Archives) checkTransfers(ctx context.Context, o ImportOptions) error {
-	if o.Transfer == nil {
+// CheckTransfers runs check for each volume set before any is read, and
+// records the index digest each must end with. Import runs it (with
+// ImportOptions.Transfer) unless it passed already: a caller can run it
+// first, before the target layout is opened or created, so that a transfer
+// whose signature fails leaves no trace there. A nil check passes.
+func (a *Archives) CheckTransfers(ctx context.Context, check TransferCheck) error {
+	if check == nil || a.transfersChecked {
 		return nil
 	}
 	for i, v := range a.sets {
-		idx, err := o.Transfer(ctx, v.sidecar, v.sidecarDigest)
+		idx, err := check(ctx, v.sidecar, v.sidecarDigest)
 		if err != nil {
 			return err
 		}
 		a.srcs[i].Index = idx
 	}
+	a.transfersChecked = true
 	return nil
 }
 
