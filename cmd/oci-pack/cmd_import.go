@@ -87,12 +87,12 @@ oci-pack import llama.tar offline --require-signature --key release.pub   # ever
 // importFrom opens the layout dir (created if missing), runs the import
 // with progress (gated by the trust policy when there is one), and
 // reports what changed.
-func importFrom(e *env, dir string, o archive.ImportOptions, trust *sign.Policy, run func(*layout.Layout, archive.ImportOptions) (*archive.ImportResult, error)) error {
-	l, err := e.open(dir, layout.ReadWrite, true)
+func importFrom(e *env, dir string, o archive.ImportOptions, trust *sign.Policy, run func(*layout.Layout, archive.ImportOptions) (*archive.ImportResult, error)) (err error) {
+	l, finish, err := e.openTarget(dir)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
+	defer func() { finish(err) }()
 	if trust != nil {
 		g := sign.NewGate(l, trust)
 		o.Documents, o.Admit = g.Documents, g.Admit

@@ -190,7 +190,11 @@ func TestSignStaleTransferSignature(t *testing.T) {
 		t.Fatal("an unsigned export left the earlier export's signature beside it")
 	}
 	// Without the stale bundle, the gate checks each tag: v2 is unsigned.
+	// The layout the refused import would have created is not left behind.
 	expect(t, w, exitIntegrity, []string{"no signed transfer", "no trusted key signed"}, "import", "out.tar", filepath.Join(w, "D"), "--require-signature", "--key", "k.pub")
+	if _, err := os.Lstat(filepath.Join(w, "D")); err == nil {
+		t.Fatal("a refused import --require-signature left a new layout behind")
+	}
 
 	// A symlink planted where the signature goes is replaced, its target
 	// untouched.
