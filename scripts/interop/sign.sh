@@ -8,10 +8,18 @@
 #     referrer); `cosign verify --key k.pub --insecure-ignore-tlog=true
 #     REG/REPO@DIGEST` (v3.1.3: the bundle; v2 as cosign2: the .sig tag)
 #     exits 0, and fails with another key.
+#   across the gap: `export L:v1 --sign` → `import --require-signature`
+#     into another layout carries both forms (the .sig tag too); `regctl
+#     image copy --referrers --digest-tags` loads the far layout into the
+#     registry, where cosign (bundle) and cosign2 (.sig) verify them;
+#     `inspect` warns that skopeo/crane copy would drop them.
 #   cosign → oci-pack: cosign v3 signs in the registry with a key and a
 #     signing config without services (no tlog, no network); `oras cp -r
 #     --to-oci-layout` pulls it; `oci-pack verify --key k.pub` passes and
-#     fails (exit 3) with another key. The same for cosign v2's .sig tag.
+#     fails (exit 3) with another key; `oci-pack gc` keeps the signature
+#     while v1 is tagged — in oras's layout (referrer listed untagged) and
+#     in regctl's (referrer only in the sha256-<hex> index) — and drops it
+#     with v1. The same for cosign v2's .sig tag.
 #
 # Needs: OP, ADDR, W, check/cell/need from interop.sh and lib.sh.
 
@@ -36,6 +44,22 @@ fails() {
 		return 1
 	fi
 	echo "failed as expected"
+}
+
+# warns_loaders LAYOUT:TAG: inspect warns that skopeo/crane copy drop the
+# tag's signatures and names oras cp -r and regctl image copy --referrers.
+warns_loaders() {
+	"$OP" inspect "$1" 2>&1 >/dev/null | tee "$W/inspect-warning.txt"
+	grep -q 'skopeo copy' "$W/inspect-warning.txt" && grep -q 'oras cp -r' "$W/inspect-warning.txt" &&
+		grep -q 'regctl image copy --referrers' "$W/inspect-warning.txt"
+}
+
+# empty_blobs LAYOUT: no blob is left in LAYOUT.
+empty_blobs() {
+	local n
+	n="$(find "$1/blobs" -type f | wc -l)"
+	echo "$n blob(s) in $1"
+	[[ "$n" == 0 ]]
 }
 
 # push_in DIR REF FILE: oras push FILE (relative, as oras wants it) from DIR.
@@ -71,6 +95,22 @@ run_sign() {
 		check "cosign2 verify, another key, fails" fails cosign2 verify --key "$S/other.pub" --insecure-ignore-tlog=true "$ADDR/signed@$d"
 	fi
 
+	cell signatures across-the-gap cosign
+	check "inspect warns of loaders that drop signatures" warns_loaders "$S/L:v1"
+	check "export --sign" "$OP" export "$S/L:v1" -o "$S/v1.tar" --sign "$S/k.key"
+	check "import --require-signature" "$OP" import "$S/v1.tar" "$S/far" --require-signature --key "$S/k.pub"
+	check "oci-pack verify at the far side" "$OP" verify "$S/far" v1 --key "$S/k.pub"
+	if need regctl; then
+		check "regctl image copy --referrers --digest-tags" regctl image copy --referrers --digest-tags "ocidir://$S/far:v1" "$ADDR/far:v1"
+		if need cosign; then
+			check "cosign verify (v3, bundle)" cosign verify --key "$S/k.pub" --insecure-ignore-tlog=true "$ADDR/far@$d"
+		fi
+	fi
+	cell signatures across-the-gap cosign2
+	if need regctl && need cosign2; then
+		check "cosign2 verify (v2, the .sig tag carried by export L:v1)" cosign2 verify --key "$S/k.pub" --insecure-ignore-tlog=true "$ADDR/far@$d"
+	fi
+
 	cell signatures cosign→oci-pack cosign
 	if need cosign; then
 		check "cosign generate-key-pair" cosign generate-key-pair --output-key-prefix "$S/ck"
@@ -81,6 +121,16 @@ run_sign() {
 		check "oras cp -r --to-oci-layout" oras cp -r --from-plain-http "$ADDR/cosigned@$d2" --to-oci-layout "$S/back:v1"
 		check "oci-pack verify --key" "$OP" verify "$S/back" --key "$S/ck.pub"
 		check "oci-pack verify, another key: exit 3" exits_with 3 "$OP" verify "$S/back" --key "$S/other.pub"
+		check "oci-pack gc keeps the signature (oras layout)" "$OP" gc "$S/back"
+		check "oci-pack verify --key after gc" "$OP" verify "$S/back" v1 --key "$S/ck.pub"
+		if need regctl; then
+			check "regctl image copy --referrers to ocidir" regctl image copy --referrers "$ADDR/cosigned@$d2" "ocidir://$S/back3:v1"
+			check "oci-pack gc keeps the signature (regctl layout)" "$OP" gc "$S/back3"
+			check "oci-pack verify --key after gc (regctl layout)" "$OP" verify "$S/back3" v1 --key "$S/ck.pub"
+		fi
+		check "untag v1" "$OP" untag "$S/back:v1"
+		check "oci-pack gc drops the signature with v1" "$OP" gc "$S/back"
+		check "no blob left" empty_blobs "$S/back"
 	fi
 	cell signatures cosign→oci-pack cosign2
 	if need cosign2 && [[ -n "${d2:-}" ]]; then
