@@ -74,7 +74,7 @@ oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB --si
 						return err
 					}
 				}
-				o := archive.ExportOptions{Refs: refs, AllowMissing: *allowMissing, Compression: alg, Level: *level, Jobs: e.g.jobs, FullTwins: *fullTwins}
+				o := archive.ExportOptions{Refs: refs, AllowMissing: *allowMissing, Compression: alg, Level: *level, Jobs: e.g.jobs, FullTwins: *fullTwins, Signed: signer != nil}
 				if *exclude != "" {
 					if o.Exclude, err = archive.LoadReceipt(*exclude); err != nil {
 						return err

@@ -40,6 +40,11 @@ type ExportOptions struct {
 	// twin travels too (by default they go as recipes: twins.go), for
 	// readers of the archive other than oci-pack's import.
 	FullTwins bool
+	// Signed: the caller signs the transfer once ExportFile returns
+	// (layout/sign's FILE.sigstore.json beside the sidecar), replacing
+	// the bundle an earlier signed export left there. Without it that
+	// stale bundle, which vouched for another sidecar, is removed.
+	Signed bool
 }
 
 // ExportResult describes a finished export.

@@ -51,6 +51,7 @@ func ExportFile(ctx context.Context, l *layout.Layout, path string, split int64,
 	if err != nil {
 		return nil, nil, err
 	}
+	vols.keepSignature = o.Signed
 	res, err := p.export(ctx, l, vols, o)
 	var written []Volume
 	if err == nil {

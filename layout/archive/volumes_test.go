@@ -176,8 +176,9 @@ func TestSidecarFormat(t *testing.T) {
 
 // TestStaleSignature: Commit removes the signature of an earlier signed
 // export to the same name (a regular file: it vouched for another
-// sidecar), also beside a split export's sidecar; a symlink there is left
-// as it is, its target untouched.
+// sidecar), also beside a split export's sidecar, but not when a signed
+// export will replace it; a symlink there is left as it is, its target
+// untouched.
 func TestStaleSignature(t *testing.T) {
 	dir := t.TempDir()
 	for _, split := range []int64{0, 4} {
@@ -188,6 +189,22 @@ func TestStaleSignature(t *testing.T) {
 		if _, err := os.Lstat(sig); !errors.Is(err, os.ErrNotExist) {
 			t.Fatalf("split %d: stale signature after Commit: %v", split, err)
 		}
+	}
+	// A signed export replaces it itself (keeping its mode): Commit
+	// leaves it.
+	kept := filepath.Join(dir, "k.tar")
+	os.WriteFile(kept+SignatureSuffix, []byte("to be replaced"), 0o640)
+	vw, err := CreateVolumes(kept, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vw.keepSignature = true
+	vw.Write([]byte("signed archive"))
+	if _, err := vw.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(kept + SignatureSuffix); err != nil {
+		t.Fatalf("Commit removed the signature a signed export replaces: %v", err)
 	}
 	out := filepath.Join(dir, "y.tar")
 	target := filepath.Join(dir, "target")

@@ -50,6 +50,9 @@ type VolumeWriter struct {
 	// published are final names Commit renamed into place: an
 	// incomplete set that Abort removes after a failed Commit.
 	published []string
+	// keepSignature: a new signature will replace FILE.sigstore.json
+	// (ExportOptions.Signed); Commit leaves it for that.
+	keepSignature bool
 }
 
 // splitNeedsFiles is why a split export refuses a stream at a volume's
@@ -150,7 +153,8 @@ func (v *VolumeWriter) finish() error {
 // An old sidecar that is a regular file is removed first, so a crash in
 // between leaves volumes without a sidecar, never a sidecar that lies;
 // so is the signature of an earlier signed export beside it
-// (FILE.sigstore.json, a regular file), which vouched for another sidecar.
+// (FILE.sigstore.json, a regular file), which vouched for another sidecar,
+// unless a new one is to replace it (keepSignature).
 // Nothing is reported as written before the final directory fsync. A
 // single output streamed to a FIFO or device gets no sidecar.
 func (v *VolumeWriter) Commit() ([]Volume, error) {
@@ -183,9 +187,11 @@ func (v *VolumeWriter) Commit() ([]Volume, error) {
 			return nil, fmt.Errorf("remove the old %s: %w", side.Final(), err)
 		}
 	}
-	if err := removeStaleSignature(side.Final()); err != nil {
-		side.Abort()
-		return nil, err
+	if !v.keepSignature {
+		if err := removeStaleSignature(side.Final()); err != nil {
+			side.Abort()
+			return nil, err
+		}
 	}
 	for _, out := range v.outs {
 		if err := out.Commit(); err != nil {
