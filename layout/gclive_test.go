@@ -36,8 +36,10 @@ func putReferrer(t *testing.T, l *layout.Layout, subj ocispec.Descriptor, seed s
 // TestGCReferrers: gc keeps a referrer (and a referrer of it, its
 // referrers-tag index, a cosign tag) while its subject is reachable —
 // also when the subject is reachable only as an index member — and drops
-// them, then their blobs, once the subject is untagged. Untagged entries
-// without a subject stay. A dry run reports the same and changes nothing.
+// them, then their blobs, once the subject is untagged. A referrer kept
+// only in the referrers-tag index (regctl's layout) lives with that index.
+// Untagged entries without a subject stay. A dry run reports the same and
+// changes nothing.
 func TestGCReferrers(t *testing.T) {
 	dir, a := goodLayout(t)
 	l := openRW(t, dir)
@@ -49,6 +51,21 @@ func TestGCReferrers(t *testing.T) {
 		t.Fatal(err)
 	}
 	r3 := putReferrer(t, l, b.manifest, "sbom of a member")
+	// r4 as regctl's ocidir:// keeps a referrer: only in the subject's
+	// sha256-<hex> index, not listed untagged.
+	r4 := putReferrer(t, l, b.manifest, "regctl-style referrer of a member")
+	err = l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
+		if !e.RemoveUntagged(r4.Digest) || e.RemoveUntagged(r4.Digest) {
+			t.Error("RemoveUntagged: want the entry removed once")
+		}
+		if _, ok := e.Lookup(layout.ReferrersTag(b.manifest.Digest)); !ok {
+			t.Error("Lookup after RemoveUntagged lost the referrers tag")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	loose := putArtifact(t, l, "copied with no tag")
 	cosignSig := putArtifact(t, l, "cosign legacy signature")
 	err = l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
@@ -63,8 +80,14 @@ func TestGCReferrers(t *testing.T) {
 	}
 	l.Close()
 
-	if res := gc(t, dir, false); len(res.Entries) != 0 || len(res.Blobs) != 0 {
-		t.Fatalf("gc with every subject tagged removed %+v", res)
+	// (Superseded versions of a referrers-tag index are garbage already.)
+	if res := gc(t, dir, false); len(res.Entries) != 0 {
+		t.Fatalf("gc with every subject tagged dropped %+v", res.Entries)
+	}
+	for _, d := range []ocispec.Descriptor{a.manifest, r1, r2, r3, r4, cosignSig.manifest, idx, loose.manifest} {
+		if _, err := os.Stat(blobFile(dir, d.Digest)); err != nil {
+			t.Fatalf("gc with every subject tagged removed %s", d.Digest)
+		}
 	}
 
 	l = openRW(t, dir)
@@ -108,7 +131,7 @@ func TestGCReferrers(t *testing.T) {
 				t.Errorf("gc does not free %s", d)
 			}
 		}
-		for _, d := range []digest.Digest{r3.Digest, b.manifest.Digest, idx.Digest, loose.manifest.Digest, loose.layers[0].Digest} {
+		for _, d := range []digest.Digest{r3.Digest, r4.Digest, b.manifest.Digest, idx.Digest, loose.manifest.Digest, loose.layers[0].Digest} {
 			if freed[d] {
 				t.Errorf("gc frees %s, which is kept", d)
 			}
@@ -132,7 +155,7 @@ func TestGCReferrers(t *testing.T) {
 	layouttest.Check(t, dir)
 	l = openRW(t, dir)
 	refs, err := l.Referrers(ctx, b.manifest.Digest, "")
-	if err != nil || len(refs) != 1 || refs[0].Digest != r3.Digest {
+	if err != nil || len(refs) != 2 {
 		t.Fatalf("the member's referrer after gc: %v %v", refs, err)
 	}
 	l.Close()
