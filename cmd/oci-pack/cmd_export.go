@@ -24,6 +24,7 @@ func init() {
 		long: `oci-pack export models -o all.tar
 oci-pack export models:llama-3-8b models:mistral-7b -o two.tar
 oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB   # llama.tar.000, .001, … and llama.tar.sha256
+oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB --parity 2   # also llama.tar.par0, .par1: any 2 volumes may be lost
 oci-pack export models:llama-3-8b --exclude-from site-receipt.json -o delta.tar
 oci-pack export models:llama-3-8b --compression zstd -o llama.tar.zst
 oci-pack export models:llama-3-8b -o - | ssh offline oci-pack import - models
@@ -38,6 +39,7 @@ oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB --si
 			allowMissing := fs.Bool("allow-missing", false, "leave out referenced blobs the layout lacks instead of failing")
 			signKey := fs.String("sign", "", "sign the transfer with this private key: FILE.sigstore.json vouches for the sidecar (every volume's sha256) and the archive's index.json")
 			fullTwins := fs.Bool("full-twins", false, "carry image-volume tar layers whole, not as recipes over their raw twins (for readers other than oci-pack import: skopeo, oras, tar -x)")
+			parity := fs.Int("parity", 0, "with --split-size: also write N Reed-Solomon parity volumes FILE.par0 …, computed while streaming; any N volumes (data or parity) may then be lost or damaged (import and repair rebuild them)")
 			return func(e *env, args []string) error {
 				dir, refs, err := exportRefs(args)
 				if err != nil {
@@ -62,6 +64,9 @@ oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB --si
 						return usagef("--split-size needs -o FILE, not stdout")
 					}
 				}
+				if *parity != 0 && (*split == "" || *parity < 0 || *parity > archive.MaxParity) {
+					return usagef("--parity %d: needs --split-size and 1..%d", *parity, archive.MaxParity)
+				}
 				if *out == "-" && e.json() {
 					return usagef("--format json needs -o FILE: stdout carries the archive")
 				}
@@ -74,7 +79,7 @@ oci-pack export models:llama-3-8b -o /media/usb/llama.tar --split-size 4GiB --si
 						return err
 					}
 				}
-				o := archive.ExportOptions{Refs: refs, AllowMissing: *allowMissing, Compression: alg, Level: *level, Jobs: e.g.jobs, FullTwins: *fullTwins, Signed: signer != nil}
+				o := archive.ExportOptions{Refs: refs, AllowMissing: *allowMissing, Compression: alg, Level: *level, Jobs: e.g.jobs, FullTwins: *fullTwins, Signed: signer != nil, Parity: *parity, Notify: func(s string) { e.infof("%s", s) }}
 				if *exclude != "" {
 					if o.Exclude, err = archive.LoadReceipt(*exclude); err != nil {
 						return err
@@ -156,7 +161,7 @@ func runExport(e *env, l *layout.Layout, out string, split int64, o archive.Expo
 			"output": out, "volumes": vols, "sidecar": res.Sidecar, "entries": res.Entries,
 			"blobs": res.Blobs, "blobBytes": res.BlobBytes, "excluded": res.Excluded, "excludedBytes": res.ExcludedBytes,
 			"missing": res.Missing, "tarBytes": res.TarBytes, "compression": res.Compression,
-			"twins": res.Twins, "twinBytes": res.TwinBytes,
+			"twins": res.Twins, "twinBytes": res.TwinBytes, "parity": res.Parity, "kept": res.Kept,
 		})
 	}
 	return nil
@@ -183,6 +188,9 @@ func reportExport(e *env, res *archive.ExportResult, vols []archive.Volume) {
 		comp = ", " + string(res.Compression) + "-compressed"
 	}
 	e.infof("exported %d index entr%s, %d blob(s), %s (tar %s%s) to %s", res.Entries, plural(res.Entries, "y", "ies"), res.Blobs, humanBytes(res.BlobBytes), humanBytes(res.TarBytes), comp, where)
+	if n := len(res.Parity); n > 0 {
+		e.infof("%d parity volume(s) %s … %s: any %d volume(s) may be lost or damaged (oci-pack repair %s)", n, res.Parity[0].Path, res.Parity[n-1].Path, n, vols[0].Path)
+	}
 	if res.Sidecar != "" {
 		e.infof("checksums in %s (sha256sum -c)", res.Sidecar)
 	}

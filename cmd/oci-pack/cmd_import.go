@@ -47,7 +47,7 @@ oci-pack import llama.tar offline --require-signature --key release.pub   # ever
 				if *require != (trusted != nil) {
 					return usagef("--require-signature and --key/--trust go together")
 				}
-				o := archive.ImportOptions{Conflict: policy}
+				o := archive.ImportOptions{Conflict: policy, Notify: func(s string) { e.infof("%s", s) }}
 				if *maxBytes != "" {
 					if o.MaxBytes, err = parseSize(*maxBytes); err != nil || o.MaxBytes == 0 {
 						return usagef("--max-bytes %q: want a size like 100GiB", *maxBytes)
@@ -148,6 +148,9 @@ func reportImport(e *env, dir string, res *archive.ImportResult) error {
 			tags = append(tags, t.Name+" (unchanged)")
 		}
 	}
+	if len(res.RebuiltVolumes) > 0 {
+		e.warnf("rebuilt from parity for this import: %s; the volumes on disk are unchanged (oci-pack repair restores them)", strings.Join(res.RebuiltVolumes, ", "))
+	}
 	e.infof("imported %d blob(s), %s; reused %d blob(s), %s, already in %s", res.Imported, humanBytes(res.ImportedBytes), res.Reused, humanBytes(res.ReusedBytes), dir)
 	if len(tags) > 0 {
 		e.infof("tags: %s", strings.Join(tags, ", "))
@@ -164,7 +167,7 @@ func reportImport(e *env, dir string, res *archive.ImportResult) error {
 			"imported": res.Imported, "importedBytes": res.ImportedBytes,
 			"reused": res.Reused, "reusedBytes": res.ReusedBytes,
 			"tags": changes, "untagged": res.Untagged,
-			"rebuilt": res.Rebuilt, "rebuiltBytes": res.RebuiltBytes,
+			"rebuilt": res.Rebuilt, "rebuiltBytes": res.RebuiltBytes, "rebuiltVolumes": res.RebuiltVolumes,
 		})
 	}
 	return nil

@@ -34,13 +34,16 @@ type importer struct {
 	// --repair); the others are read and dropped.
 	want     map[digest.Digest]bool
 	restored []digest.Digest // of want, the blobs committed
+	// entries counts the entries read (bounded by MaxEntries).
+	entries int
+	// resume, if not nil, checkpoints the import so a re-run resumes it.
+	resume *Resumer
 }
 
 // read consumes the whole stream: every entry, the end-of-archive marker
 // and anything after it, which must be zeros (tar's record padding).
 func (im *importer) read(ctx context.Context) error {
 	tr := tar.NewReader(im.s)
-	entries := 0
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -52,7 +55,7 @@ func (im *importer) read(ctx context.Context) error {
 		if err != nil {
 			return im.streamError(err, im.after())
 		}
-		if entries++; entries > MaxEntries {
+		if im.entries++; im.entries > MaxEntries {
 			return fmt.Errorf("too many archive entries (> %d): %w", MaxEntries, ErrInvalid)
 		}
 		e, err := checkEntry(hdr)
@@ -74,6 +77,7 @@ func (im *importer) read(ctx context.Context) error {
 		if err := im.entry(ctx, tr, hdr, e); err != nil {
 			return err
 		}
+		im.resume.boundary(im, e, hdr.Size)
 	}
 	if err := im.trailer(); err != nil {
 		return err
@@ -160,12 +164,12 @@ func (im *importer) blob(ctx context.Context, tr *tar.Reader, hdr *tar.Header, e
 	if hdr.Size > im.s.left() {
 		return fmt.Errorf("archive entry %q declares %d bytes, more than the %d left (%s): %w", hdr.Name, hdr.Size, im.s.left(), im.s.budget, im.s.over)
 	}
-	w, err := im.l.Blobs().Writer(ctx, desc)
+	w, dst, err := im.resume.writer(ctx, im.l, im, desc, hdr, e)
 	if err != nil {
 		return fmt.Errorf("archive entry %q: %w", hdr.Name, err)
 	}
-	if rerr, werr := copyEntry(w, tr, im.buf); rerr != nil || werr != nil {
-		w.Abort()
+	if rerr, werr := copyEntry(dst, tr, im.buf); rerr != nil || werr != nil {
+		im.resume.stop(w, dst)
 		if werr != nil {
 			return fmt.Errorf("archive entry %q: staging blob %s: %w", hdr.Name, e.digest, werr)
 		}

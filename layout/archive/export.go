@@ -45,6 +45,14 @@ type ExportOptions struct {
 	// the bundle an earlier signed export left there. Without it that
 	// stale bundle, which vouched for another sidecar, is removed.
 	Signed bool
+	// Notify, if not nil, receives informational notices (a resumed
+	// export, a resume state not used and why).
+	Notify func(string)
+	// Parity is how many parity volumes ExportFile writes beside split
+	// volumes (FILE.par0, …), computed as the stream is written: any
+	// Parity of the volumes, data or parity, can then be lost or damaged
+	// and rebuilt (Repair, or import). 0: none.
+	Parity int
 }
 
 // ExportResult describes a finished export.
@@ -61,6 +69,8 @@ type ExportResult struct {
 	Twins         int           // tar layers carried as recipes over their raw twins
 	TwinBytes     int64         // their bytes, not carried
 	Sidecar       string        // the checksum file ExportFile wrote ("" for a stream)
+	Parity        []Volume      // parity volumes ExportFile wrote (ExportOptions.Parity)
+	Kept          int           // volumes an interrupted run of the same export had finished, kept (ExportFile)
 }
 
 // layoutFile is the oci-layout every export carries.
@@ -85,8 +95,16 @@ func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions)
 
 // export writes the planned archive to w, as Export describes.
 func (p *exportPlan) export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions) (*ExportResult, error) {
+	return p.exportFrom(ctx, l, w, o, 0)
+}
+
+// exportFrom is export for a resumed export (ExportFile): the first skip
+// bytes of the tar stream are those it kept, and blobs that lie wholly
+// inside them are not read again (zeros stand in for their bytes, which
+// the volume writer drops).
+func (p *exportPlan) exportFrom(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions, skip int64) (*ExportResult, error) {
 	res := &ExportResult{Entries: len(p.index.Manifests), Excluded: p.excluded, ExcludedBytes: p.excludedBytes, Missing: p.missing, Compression: cmp.Or(o.Compression, compress.None)}
-	err := compressTo(w, o, func(w io.Writer) error { return writeTar(ctx, l, p, w, o.Progress, res) })
+	err := compressTo(w, o, func(w io.Writer) error { return writeTar(ctx, l, p, w, o.Progress, res, skip) })
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +112,7 @@ func (p *exportPlan) export(ctx context.Context, l *layout.Layout, w io.Writer, 
 }
 
 // writeTar writes the planned archive to w and counts it in res.
-func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer, prog layout.Progress, res *ExportResult) (err error) {
+func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer, prog layout.Progress, res *ExportResult, skip int64) (err error) {
 	idx := mustMarshal(p.index) // for progress; the twins add their annotation below
 	cw := &countingWriter{w: w}
 	tr := prog.Start("export", p.tarSize(len(idx)))
@@ -111,7 +129,7 @@ func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer,
 	}
 	buf := make([]byte, copyBufferSize)
 	for _, b := range p.blobs {
-		err := writeBlob(ctx, l, tw, b, buf, p.twins.tee(ctx, l, b.desc.Digest))
+		err := writeBlob(ctx, l, tw, b, buf, p.twins.tee(ctx, l, b.desc.Digest), kept{cw, skip})
 		p.twins.finish(b.desc.Digest, err == nil)
 		if err != nil {
 			return err
@@ -135,11 +153,17 @@ func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer,
 }
 
 // writeBlob copies one blob into the archive, hashing it on the way, and
-// into tee if not nil.
-func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned, buf []byte, tee io.Writer) error {
+// into tee if not nil — or zeros, when a resumed export kept its bytes
+// (see kept.skipBlob).
+func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned, buf []byte, tee io.Writer, k kept) error {
 	name, err := cas.BlobPath(b.desc.Digest)
 	if err != nil {
 		return err
+	}
+	if tee == nil {
+		if skipped, err := k.skipBlob(tw, b, name); skipped || err != nil {
+			return err
+		}
 	}
 	rc, err := l.Blobs().OpenVerified(ctx, b.desc)
 	if err != nil {

@@ -19,7 +19,8 @@ const FAT32MaxFile = 4<<30 - 1
 // ExportFile writes the export o describes to the file path or, with
 // split > 0, to the volumes path.000, path.001, … of at most split bytes
 // each, plus the sidecar path.sha256 listing every volume in `sha256sum -c`
-// form (res.Sidecar). The stream is compressed as a whole when
+// form (res.Sidecar), and with o.Parity > 0 that many parity volumes
+// path.par0, … (listed in the sidecar too, res.Parity). The stream is compressed as a whole when
 // o.Compression says so. A path inside the layout (or resolving there),
 // and a split size that would need more than MaxVolumes volumes
 // (ErrTooManyVolumes), are refused before anything is written. Every path
@@ -30,6 +31,9 @@ const FAT32MaxFile = 4<<30 - 1
 // output, no sidecar); a symlink is followed to a regular file, whose
 // directory then also holds the sidecar; anything else — and a stream at a
 // split volume's name — is refused, wrapping fsx.ErrBadOutput.
+// An uncompressed split export that is cancelled (ctx) or killed keeps
+// the volumes it finished, and the same export run again keeps them (read
+// back and checked) and continues after them (exportresume.go; res.Kept).
 func ExportFile(ctx context.Context, l *layout.Layout, path string, split int64, o ExportOptions) (*ExportResult, []Volume, error) {
 	if split == 4<<30 {
 		split = FAT32MaxFile
@@ -47,23 +51,12 @@ func ExportFile(ctx context.Context, l *layout.Layout, path string, split int64,
 	if err := p.checkSplit(ctx, l, split, o); err != nil {
 		return nil, nil, err
 	}
-	vols, err := createVolumes(path, split, check)
+	vols, err := createVolumesFor(path, split, check, p, o)
 	if err != nil {
 		return nil, nil, err
 	}
 	vols.keepSignature = o.Signed
-	res, err := p.export(ctx, l, vols, o)
-	var written []Volume
-	if err == nil {
-		written, err = vols.Commit()
-	}
-	if err != nil {
-		vols.Abort()
-		return nil, nil, err
-	}
-	res.Sidecar = vols.Sidecar()
-	layout.NotifyCommitted(ctx)
-	return res, written, nil
+	return exportFile(ctx, l, vols, p, o)
 }
 
 // compressTo runs write through o's compressor, if any, into w.
@@ -91,6 +84,7 @@ type Archives struct {
 	srcs []Source
 	// transfersChecked: CheckTransfers passed (Import does not repeat it).
 	transfersChecked bool
+	parity           []*paritySet // per set: its parity volumes, or nil
 }
 
 // OpenArchives opens files for import. The same file given twice (under
@@ -102,16 +96,17 @@ func OpenArchives(files []string, notify func(string)) (*Archives, error) {
 	}
 	a := &Archives{}
 	for _, group := range GroupArchives(files) {
-		vols, err := OpenVolumes(group)
+		vols, ps, err := openVolumeSet(group, notify)
 		if err != nil {
 			a.Close()
 			return nil, err
 		}
 		a.sets = append(a.sets, vols)
+		a.parity = append(a.parity, ps)
 		if vols.Sidecar() == "" && notify != nil {
 			notify(fmt.Sprintf("no %s beside %s: relying on the archive's structure and blob digests", vols.SidecarPath(), group[0]))
 		}
-		a.srcs = append(a.srcs, Source{Name: group[0], R: vols, Size: vols.Size(), Verify: vols.Finish})
+		a.srcs = append(a.srcs, Source{Name: group[0], R: vols, Size: vols.Size(), Verify: vols.Finish, Resume: newResumer(group[0], vols)})
 	}
 	if len(a.srcs) == 1 {
 		a.srcs[0].Name = ""
@@ -120,16 +115,17 @@ func OpenArchives(files []string, notify func(string)) (*Archives, error) {
 }
 
 // Import imports the archives into l as ImportAll does: each is read and
-// verified in turn, and all tags change together at the end.
+// verified in turn, and all tags change together at the end. Data volumes
+// of a set with parity volumes (export --parity) that are missing or
+// damaged are first rebuilt from the parity into l's staging (removed
+// with it; ImportResult.RebuiltVolumes names them); a volume found corrupted
+// while a single archive is read is rebuilt the same way and the import
+// runs again, as long as the parity volumes suffice.
 func (a *Archives) Import(ctx context.Context, l *layout.Layout, o ImportOptions) (*ImportResult, error) {
 	if err := a.CheckTransfers(ctx, o.Transfer); err != nil {
 		return nil, err
 	}
-	res, err := ImportAll(ctx, l, a.srcs, o)
-	if err != nil && len(a.sets) == 1 {
-		return nil, sidecarFirst(err, a.sets[0])
-	}
-	return res, err
+	return a.importSets(ctx, l, o)
 }
 
 // Close closes every volume.

@@ -61,6 +61,9 @@ type ImportResult struct {
 	Untagged      int   // untagged index entries added
 	Rebuilt       int   // tar layers rebuilt from recipes over their raw twins
 	RebuiltBytes  int64 // their bytes
+	// RebuiltVolumes names the data volumes rebuilt from parity volumes
+	// for this import, with why: "FILE.003 (missing)".
+	RebuiltVolumes []string
 }
 
 // Import reads an archive — oci-pack's export, skopeo's oci-archive or a
@@ -106,16 +109,34 @@ func streamArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOp
 	if err != nil {
 		return nil, err
 	}
+	resume := src.Resume
+	if want != nil {
+		resume = nil // a repair stages only some blobs: nothing to resume
+	}
+	var early int64 // bytes a resumed import reads to get back where it stopped
+	resumed, from, err := resume.begin(ctx, l, o.Notify, func(n int64) { early += n })
+	if err != nil {
+		return nil, err
+	}
 	in := &inputReader{r: src.R}
-	tr := o.Progress.Start(cmp.Or(src.Name, "import"), src.Size)
+	size := src.Size
+	if size > 0 {
+		size -= from
+	}
+	tr := o.Progress.Start(cmp.Or(src.Name, "import"), size)
 	in.progress = tr
+	in.count(early)
 	defer func() { tr.Done(err) }()
 	br := bufio.NewReaderSize(in, copyBufferSize)
-	head, _ := br.Peek(6) // short or failed: sniffs as none, and tar reports it
-	if f := foreignFormat(head); f != "" {
-		return nil, fmt.Errorf("the archive is %s; oci-pack imports tar, tar+gzip and tar+zstd: %w", f, ErrInvalid)
+	alg := compress.None
+	if resumed == nil {
+		head, _ := br.Peek(6) // short or failed: sniffs as none, and tar reports it
+		if f := foreignFormat(head); f != "" {
+			return nil, fmt.Errorf("the archive is %s; oci-pack imports tar, tar+gzip and tar+zstd: %w", f, ErrInvalid)
+		}
+		alg = compress.Sniff(head)
+		resume.plain(alg == compress.None)
 	}
-	alg := compress.Sniff(head)
 	rc, err := compress.NewReader(br, alg, -1) // bounded by tarStream
 	if err != nil {
 		return nil, fmt.Errorf("%s archive: %v: %w", alg, err, ErrInvalid)
@@ -123,13 +144,17 @@ func streamArchive(ctx context.Context, l *layout.Layout, src Source, o ImportOp
 	dec := &decoder{alg: alg, rc: rc}
 	defer dec.Close()
 	im = &importer{
-		l:     l,
-		s:     &tarStream{ctx: ctx, r: dec, limit: limit, budget: why, over: over},
-		res:   &ImportResult{Compression: alg},
-		seen:  map[string]string{},
-		buf:   make([]byte, copyBufferSize),
-		want:  want,
-		watch: &docWatch{fn: o.Documents},
+		l:      l,
+		s:      &tarStream{ctx: ctx, r: dec, limit: limit, budget: why, over: over},
+		res:    &ImportResult{Compression: alg},
+		seen:   map[string]string{},
+		buf:    make([]byte, copyBufferSize),
+		want:   want,
+		watch:  &docWatch{fn: o.Documents},
+		resume: resume,
+	}
+	if resumed != nil {
+		resume.restore(im, resumed)
 	}
 	if err := im.read(ctx); err != nil {
 		return im, err
@@ -218,13 +243,19 @@ type inputReader struct {
 
 func (i *inputReader) Read(p []byte) (int, error) {
 	n, err := i.r.Read(p)
-	if i.progress.Add != nil {
-		i.progress.Add(int64(n))
-	}
+	i.count(int64(n))
 	if err != nil && err != io.EOF && !errors.Is(err, ErrChecksum) && !errors.Is(err, ErrTruncated) {
 		err = &inputError{err}
 	}
 	return n, err
+}
+
+// count reports n bytes read from the input (also those a resumed
+// import reads before the tar reader starts).
+func (i *inputReader) count(n int64) {
+	if i.progress.Add != nil {
+		i.progress.Add(n)
+	}
 }
 
 // inputError is a read error of the input itself (an I/O error, not a

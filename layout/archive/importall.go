@@ -24,6 +24,10 @@ type Source struct {
 	// Index, if set, is the digest the archive's index.json must have
 	// (a signed transfer names it).
 	Index digest.Digest
+	// Resume, if not nil, checkpoints the import of this archive in the
+	// layout and resumes an interrupted one (OpenArchives sets it for
+	// archives read from regular files).
+	Resume *Resumer
 }
 
 // ImportAll imports several archives into l (`oci-pack import a.tar
@@ -88,6 +92,9 @@ func ImportAll(ctx context.Context, l *layout.Layout, srcs []Source, o ImportOpt
 	}
 	if err := mergeIndex(ctx, l, merged, o.Conflict, total); err != nil {
 		return nil, err
+	}
+	for _, src := range srcs {
+		src.Resume.finish()
 	}
 	return total, nil
 }

@@ -49,6 +49,11 @@ type VolumeReader struct {
 	r             io.Reader // reads f, bounded by its size when regular
 	h             *cas.AsyncHash
 	err           error // sticky
+	corrupt       []int // volumes that did not match the sidecar, by index
+	pos           int64 // bytes read of the current volume
+	// resume, if not nil, is where hashing picks up again in a resumed
+	// import (seekTo): the volumes before it were checked already.
+	resume *volResume
 }
 
 // OpenVolumes prepares to read an archive given as one file, as all its
@@ -236,6 +241,7 @@ func (v *VolumeReader) loadSidecar(base string) error {
 	if err != nil {
 		return err
 	}
+	dropParity(sums) // parity volumes are the parity code's to check
 	have := map[string]bool{}
 	for _, p := range v.paths {
 		name := filepath.Base(p)
@@ -308,9 +314,7 @@ func (v *VolumeReader) Read(p []byte) (int, error) {
 			}
 		}
 		n, err := v.r.Read(p)
-		if v.h != nil {
-			v.h.Write(p[:n])
-		}
+		v.hashRead(p[:n])
 		if err == io.EOF {
 			v.err = v.next()
 			if n > 0 || v.err != nil {
@@ -352,9 +356,7 @@ func (v *VolumeReader) open() error {
 	if v.regular[v.i] {
 		v.r = fsx.LimitReader(f, fi.Size(), path)
 	}
-	if v.sums != nil {
-		v.h = cas.NewAsyncHash(digest.SHA256)
-	}
+	v.startHash()
 	return nil
 }
 
@@ -363,6 +365,7 @@ func (v *VolumeReader) next() error {
 	path := v.paths[v.i]
 	v.f.Close()
 	v.f, v.r = nil, nil
+	v.restoreDue(v.i)
 	v.i++
 	if v.h == nil {
 		return nil
@@ -370,6 +373,7 @@ func (v *VolumeReader) next() error {
 	got := v.h.Sum()
 	v.h = nil
 	if want := v.sums[filepath.Base(path)]; got != want {
+		v.corrupt = append(v.corrupt, v.i-1)
 		return fmt.Errorf("%w: file truncated or corrupted: %s is %s, %s says %s", ErrChecksum, path, got, filepath.Base(v.sidecar), want)
 	}
 	return nil

@@ -53,6 +53,15 @@ type VolumeWriter struct {
 	// keepSignature: a new signature will replace FILE.sigstore.json
 	// (ExportOptions.Signed); Commit leaves it for that.
 	keepSignature bool
+	// parity, if not nil, computes parity volumes as the stream is
+	// written (SetParity).
+	parity *ParityWriter
+	// skip is how many more bytes of the stream to drop: those of the
+	// volumes a resumed export kept (exportresume.go).
+	skip int64
+	// state, if not nil, records each finished volume for a resumed
+	// export.
+	state *exportState
 }
 
 // splitNeedsFiles is why a split export refuses a stream at a volume's
@@ -68,14 +77,22 @@ func CreateVolumes(path string, split int64) (*VolumeWriter, error) {
 // createVolumes is CreateVolumes with check called on every path a
 // volume reaches (a symlink's target) before it is created.
 func createVolumes(path string, split int64, check func(string) error) (*VolumeWriter, error) {
-	if split < 0 {
-		return nil, fmt.Errorf("split size %d: must not be negative", split)
+	v, err := newVolumeWriter(path, split, check)
+	if err != nil {
+		return nil, err
 	}
-	v := &VolumeWriter{path: path, split: split, check: check}
 	if err := v.open(); err != nil {
 		return nil, err
 	}
 	return v, nil
+}
+
+// newVolumeWriter checks the arguments; nothing is created yet.
+func newVolumeWriter(path string, split int64, check func(string) error) (*VolumeWriter, error) {
+	if split < 0 {
+		return nil, fmt.Errorf("split size %d: must not be negative", split)
+	}
+	return &VolumeWriter{path: path, split: split, check: check}, nil
 }
 
 // name is the name of volume i.
@@ -106,7 +123,7 @@ func (v *VolumeWriter) open() error {
 
 // Write writes p, starting a new volume whenever the current one is full.
 func (v *VolumeWriter) Write(p []byte) (int, error) {
-	written := 0
+	written := v.dropKept(&p)
 	for len(p) > 0 && v.err == nil {
 		if v.split > 0 && v.n == v.split {
 			if v.err = v.finish(); v.err == nil {
@@ -120,6 +137,9 @@ func (v *VolumeWriter) Write(p []byte) (int, error) {
 		}
 		n, err := v.w.Write(chunk)
 		v.h.Write(chunk[:n])
+		if v.parity != nil && err == nil {
+			err = v.parity.Feed(len(v.done), chunk[:n])
+		}
 		v.n += int64(n)
 		written += n
 		p = p[n:]
@@ -143,6 +163,7 @@ func (v *VolumeWriter) finish() error {
 		path = out.Final() // a symlink's target: what the sidecar checks
 	}
 	v.done = append(v.done, Volume{Path: path, Size: v.n, Digest: sum})
+	v.state.finished(v.done)
 	return nil
 }
 
@@ -173,6 +194,11 @@ func (v *VolumeWriter) Commit() ([]Volume, error) {
 		v.err = errors.New("volumes already committed")
 		return v.done, nil
 	}
+	listed, err := v.finishParity()
+	if err != nil {
+		v.err = err
+		return nil, err
+	}
 	sidecar := v.path + SidecarSuffix
 	if v.split == 0 {
 		sidecar = v.outs[0].Final() + SidecarSuffix
@@ -193,6 +219,10 @@ func (v *VolumeWriter) Commit() ([]Volume, error) {
 			return nil, err
 		}
 	}
+	if err := v.commitKept(); err != nil {
+		side.Abort()
+		return nil, err
+	}
 	for _, out := range v.outs {
 		if err := out.Commit(); err != nil {
 			side.Abort()
@@ -207,8 +237,12 @@ func (v *VolumeWriter) Commit() ([]Volume, error) {
 			side.Abort()
 			return nil, err
 		}
+		if err := v.commitParity(); err != nil {
+			side.Abort()
+			return nil, err
+		}
 	}
-	if _, err := side.Write(formatSidecar(v.done)); err != nil {
+	if _, err := side.Write(formatSidecar(listed)); err != nil {
 		side.Abort()
 		return nil, fmt.Errorf("write %s: %w", side.Final(), err)
 	}
@@ -218,6 +252,7 @@ func (v *VolumeWriter) Commit() ([]Volume, error) {
 	if !side.Streamed() {
 		v.side = side.Final()
 	}
+	v.state.remove()
 	v.err = errors.New("volumes already committed")
 	return v.done, nil
 }
@@ -276,6 +311,10 @@ func (v *VolumeWriter) Abort() error {
 	for _, out := range v.outs {
 		errs = append(errs, out.Abort())
 	}
+	if v.parity != nil {
+		errs = append(errs, v.parity.Abort())
+	}
+	errs = append(errs, v.removeKept())
 	for _, p := range v.published {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, err)
