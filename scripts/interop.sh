@@ -169,6 +169,7 @@ done
 if wanted modelcar; then source "$ROOT/scripts/interop/modelcar.sh" && run_modelcar; fi # image-volume form: scripts/interop/modelcar.sh
 if wanted serve-containerd; then source "$ROOT/scripts/interop/serve-containerd.sh" && run_serve_containerd; fi # containerd pulls from oci-pack serve
 if wanted tarballs; then source "$ROOT/scripts/interop/tarballs.sh" && run_tarballs; fi # tarballs other tools write: scripts/interop/tarballs.sh
+if wanted parity; then source "$ROOT/scripts/interop/parity.sh" && run_parity; fi # parity volumes, resumed import: scripts/interop/parity.sh
 
 # ---------------------------------------------------------------- result
 print_matrix
