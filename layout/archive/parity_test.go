@@ -393,3 +393,24 @@ func flipByte(t testing.TB, path string, off int64) {
 		t.Fatal(err)
 	}
 }
+
+// TestExportParityVolumeLimit: with parity, a split size that would need
+// more than MaxParityData data volumes is refused before anything is
+// written, naming the smallest split size that fits.
+func TestExportParityVolumeLimit(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	l := openLayout(t, src)
+	defer l.Close()
+	packTag(t, l, "v1", 5, map[string]int{"a.bin": 10 << 20}, nil)
+	out := filepath.Join(t.TempDir(), "x.tar")
+	_, _, err := ExportFile(context.Background(), l, out, 40<<10, ExportOptions{Parity: 2})
+	if !errors.Is(err, ErrTooManyVolumes) || !strings.Contains(err.Error(), "224 data volumes parity volumes cover") {
+		t.Fatalf("error %v", err)
+	}
+	if left, _ := filepath.Glob(out + "*"); len(left) > 0 {
+		t.Errorf("written: %v", left)
+	}
+	if _, _, err := ExportFile(context.Background(), l, out, 40<<10, ExportOptions{}); err != nil {
+		t.Errorf("the same split without parity: %v", err)
+	}
+}

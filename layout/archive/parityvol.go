@@ -60,3 +60,13 @@ func (v *VolumeWriter) commitParity() error {
 	}
 	return v.parity.Commit()
 }
+
+// dataVolumeLimit is how many data volumes an export with o may have, and
+// what sets the limit (for the refusal): the volume names, or with parity
+// the code (MaxParityData).
+func dataVolumeLimit(o ExportOptions) (int64, string) {
+	if o.Parity > 0 {
+		return MaxParityData, fmt.Sprintf("the %d data volumes parity volumes cover", MaxParityData)
+	}
+	return MaxVolumes, fmt.Sprintf("the %d volume names .000 to .%03d", MaxVolumes, MaxVolumes-1)
+}

@@ -28,15 +28,16 @@ func (p *exportPlan) checkSplit(ctx context.Context, l *layout.Layout, split int
 	if split <= 0 {
 		return nil
 	}
+	limit, names := dataVolumeLimit(o)
 	tarBytes := p.tarSize(len(mustMarshal(p.index)))
-	if tarBytes <= split*MaxVolumes {
+	if tarBytes <= split*limit {
 		return nil
 	}
 	least, what := tarBytes, fmt.Sprintf("its tar stream is %d bytes", tarBytes)
 	if alg := o.Compression; alg != "" && alg != compress.None {
 		least = alg.MinSize(tarBytes)
 		what = fmt.Sprintf("its %d byte tar stream compresses with %s to at least %d bytes", tarBytes, alg, least)
-		if least <= split*MaxVolumes {
+		if least <= split*limit {
 			dry := o
 			dry.Progress = nil
 			var n countingWriter
@@ -44,12 +45,12 @@ func (p *exportPlan) checkSplit(ctx context.Context, l *layout.Layout, split int
 			if _, err := p.export(ctx, l, &n, dry); err != nil {
 				return err
 			}
-			if n.n <= split*MaxVolumes {
+			if n.n <= split*limit {
 				return nil
 			}
 			least, what = n.n, fmt.Sprintf("its %d byte tar stream compresses with %s to %d bytes", tarBytes, alg, n.n)
 		}
 	}
 	need := (least + split - 1) / split
-	return fmt.Errorf("the export needs at least %d volumes of %d bytes (%s), more than the %d volume names .000 to .%03d allow; the smallest split size that fits is %d bytes: %w", need, split, what, MaxVolumes, MaxVolumes-1, (least+MaxVolumes-1)/MaxVolumes, ErrTooManyVolumes)
+	return fmt.Errorf("the export needs at least %d volumes of %d bytes (%s), more than %s allow; the smallest split size that fits is %d bytes: %w", need, split, what, names, (least+limit-1)/limit, ErrTooManyVolumes)
 }
