@@ -135,7 +135,7 @@ func (r *Resumer) begin(ctx context.Context, l *layout.Layout, notify func(strin
 	for _, id := range ids {
 		total += id.Size
 	}
-	r.say("resuming at %d of %d bytes (%s): an interrupted import of this archive got that far", r.from, total, humanSize(r.from))
+	r.say("resuming at %d of %d bytes (%.1f%%): an interrupted import of this archive got that far", r.from, total, 100*float64(r.from)/float64(max(total, 1)))
 	r.st, r.off, r.next, r.last, r.lastEnd = st, st.Offset, st.Offset, st.Last, st.End
 	return st, min(from, r.from), nil
 }
@@ -389,18 +389,4 @@ func (r *Resumer) finish() {
 	if r != nil && r.l != nil {
 		removeState(r.l, r.name)
 	}
-}
-
-// humanSize is n in binary units, for messages.
-func humanSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
