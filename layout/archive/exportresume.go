@@ -13,7 +13,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
@@ -21,7 +20,7 @@ import (
 
 // An export to split volumes records, as each volume is finished (fsynced,
 // still FILE.NNN.partial), the volumes finished so far in FILE.resume.partial
-// beside them, with the identity of what is being exported. Interrupted —
+// beside them (writeHint: not fsynced, every use checks it), with the identity of what is being exported. Interrupted —
 // killed, or cancelled (then the volume being written is removed, the
 // finished ones kept) — the same export run again keeps those volumes,
 // after reading each back and checking it against its recorded digest,
@@ -81,6 +80,9 @@ func createVolumesFor(path string, split int64, check func(string) error, p *exp
 	}
 	if err := v.SetParity(o.Parity); err != nil {
 		return nil, err
+	}
+	if v.parity != nil && (o.Compression == "" || o.Compression == compress.None) {
+		v.parity.Expect(p.tarSize(len(mustMarshal(p.index))), split)
 	}
 	if split > 0 && (o.Compression == "" || o.Compression == compress.None) {
 		v.state = &exportState{Format: exportStateFormat, Plan: planIdentity(p, split, o.Parity), Split: split, Parity: o.Parity, path: path + exportStateSuffix}
@@ -246,15 +248,27 @@ func (s *exportState) finished(done []Volume) {
 	for _, d := range done {
 		s.Volumes = append(s.Volumes, Volume{Path: filepath.Base(d.Path), Size: d.Size, Digest: d.Digest})
 	}
-	out, err := fsx.CreateOutput(s.path, fsx.OutputOptions{FilesOnly: true, FilesOnlyWhy: splitNeedsFiles, Unnamed: true})
+	writeHint(s.path, mustMarshal(s))
+}
+
+// writeHint replaces the file at path with b: the old file (a regular
+// file or a symlink, never followed) is removed and a new one created
+// with O_EXCL, which never follows a link; no temp file, no fsync. It is
+// for a state every use checks (a torn one does not parse, a lost one
+// only costs the resume), so recording it costs no flush of the disk.
+func writeHint(path string, b []byte) error {
+	if err := removeFile(path); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return
+		return err
 	}
-	if _, err := out.Write(mustMarshal(s)); err != nil {
-		out.Abort()
-		return
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	out.Commit()
+	return err
 }
 
 // remove forgets the state (the export was committed or aborted).

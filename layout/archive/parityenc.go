@@ -35,7 +35,7 @@ type ParityWriter struct {
 	enc   reedsolomon.Encoder // over MaxParityData data shards: column j is volume j's coefficients
 	outs  []*fsx.Output       // the parity volumes (FILE.parP.partial until Commit)
 	files []*os.File          // the same files opened for reading and writing
-	final []Volume            // after Finish
+	vols  []Volume            // after Finish
 	par   [][]byte            // the worker's parity chunk buffers
 
 	cur  *parityJob // being filled by Feed
@@ -48,6 +48,11 @@ type ParityWriter struct {
 	mu     sync.Mutex
 	failed error // the worker's first error
 	err    error // sticky, Feed's side
+
+	// Expected stream length and volume size (Expect; 0: unknown): the
+	// parity of a range is final once the last volume that reaches it
+	// was added, and its writeback can start then instead of at Finish.
+	total, split int64
 }
 
 // parityJob is one chunk of one data volume.
@@ -193,12 +198,32 @@ func (p *ParityWriter) add(job *parityJob) error {
 	if err := p.enc.EncodeIdx(job.b, job.vol, par); err != nil {
 		return fmt.Errorf("parity of data volume %d: %w", job.vol, err)
 	}
+	final := p.final(job.vol, job.off)
 	for i, f := range p.files {
 		if _, err := f.WriteAt(par[i], job.off); err != nil {
 			return fmt.Errorf("write parity volume: %w", err) // err names the file
 		}
+		if final {
+			fsx.StartWriteback(f, job.off, int64(m))
+		}
 	}
 	return nil
+}
+
+// Expect says how long the stream is expected to be (an estimate is
+// fine: it only decides when parity is written back early).
+func (p *ParityWriter) Expect(total, split int64) { p.total, p.split = total, split }
+
+// final reports whether the parity chunk at off is complete once data
+// volume vol was added to it: vol is the last volume, or the one before
+// it and the last does not reach off.
+func (p *ParityWriter) final(vol int, off int64) bool {
+	if p.total <= 0 || p.split <= 0 {
+		return false
+	}
+	last := int((p.total - 1) / p.split)
+	lastLen := p.total - int64(last)*p.split
+	return vol == last || vol == last-1 && off >= lastLen
 }
 
 // Finish completes the parity for the data volumes written (data, in
@@ -224,21 +249,30 @@ func (p *ParityWriter) Finish(data []Volume) ([]Volume, error) {
 	for _, d := range data {
 		t.Volumes = append(t.Volumes, parityVolume{Name: filepath.Base(d.Path), Size: d.Size, Digest: d.Digest})
 	}
+	// The parity volumes are finished side by side: each is read back to
+	// be hashed, then fsynced.
+	vols := make([]Volume, len(p.files))
+	errs := make([]error, len(p.files))
+	var wg sync.WaitGroup
 	for i, f := range p.files {
-		t.Index = i
-		vol, err := finishParityFile(f, t)
-		if err == nil {
-			err = p.outs[i].Close() // fsync
-		}
-		if err != nil {
-			p.err = err
-			return nil, err
-		}
-		vol.Path = ParityPath(p.base, i)
-		p.final = append(p.final, vol)
+		ti := *t
+		ti.Index = i
+		wg.Go(func() {
+			vols[i], errs[i] = finishParityFile(f, &ti)
+			if errs[i] == nil {
+				errs[i] = p.outs[i].Close() // fsync
+			}
+			vols[i].Path = ParityPath(p.base, i)
+		})
 	}
+	wg.Wait()
 	p.files = nil
-	return p.final, nil
+	if err := errors.Join(errs...); err != nil {
+		p.err = err
+		return nil, err
+	}
+	p.vols = vols
+	return p.vols, nil
 }
 
 // finishParityFile checks f holds exactly the shard, hashes it, appends
@@ -271,7 +305,7 @@ func finishParityFile(f *os.File, t *parityTrailer) (Volume, error) {
 // (fsx.Output.Commit: fsync, rename, directory fsync) and removes parity
 // volumes beyond N left by an earlier export to the same name.
 func (p *ParityWriter) Commit() error {
-	if p.final == nil {
+	if p.vols == nil {
 		return errors.New("parity: Commit before Finish")
 	}
 	for _, out := range p.outs {

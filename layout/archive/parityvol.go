@@ -35,7 +35,7 @@ func (v *VolumeWriter) ParityVolumes() []Volume {
 	if v.parity == nil {
 		return nil
 	}
-	return v.parity.final
+	return v.parity.vols
 }
 
 // finishParity completes the parity volumes after the last data volume
