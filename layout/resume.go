@@ -54,8 +54,8 @@ func (l *Layout) WriteState(name string, b []byte) error {
 	if err := checkStateName(name); err != nil {
 		return err
 	}
-	if err := l.root.MkdirAll(ResumeDir, 0o755); err != nil {
-		return fmt.Errorf("%s: create %s: %w", l.dir, ResumeDir, err)
+	if err := l.resumeDir(); err != nil {
+		return err
 	}
 	tmp := path.Join(ResumeDir, ".tmp-"+randomSuffix())
 	if err := writeSynced(l.root, tmp, b, 0); err != nil {
@@ -94,8 +94,8 @@ func (l *Layout) OpenPartial(name string) (f *os.File, rel string, ok bool, err 
 	if l.staging == "" {
 		return nil, "", false, ErrReadOnly
 	}
-	if err := l.root.MkdirAll(ResumeDir, 0o755); err != nil {
-		return nil, "", false, fmt.Errorf("%s: create %s: %w", l.dir, ResumeDir, err)
+	if err := l.resumeDir(); err != nil {
+		return nil, "", false, err
 	}
 	rel = path.Join(ResumeDir, name)
 	if fi, err := l.root.Lstat(rel); err == nil && (!fi.Mode().IsRegular() || fsx.LinkCount(fi) > 1) {
@@ -146,4 +146,24 @@ func (l *Layout) staleResume(dry bool) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// resumeDir makes ResumeDir and checks that it and the private directory
+// are real directories: a symlink planted there (even to another place
+// inside the layout) is refused, never followed, so state and partial
+// blobs land only where gc and the next run look for them.
+func (l *Layout) resumeDir() error {
+	if err := l.root.MkdirAll(ResumeDir, 0o755); err != nil {
+		return fmt.Errorf("%s: create %s: %w", l.dir, ResumeDir, err)
+	}
+	for _, rel := range []string{PrivateDir, ResumeDir} {
+		fi, err := l.root.Lstat(rel)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", l.dir, rel, err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("%s/%s is a %s, not a directory: remove it: %w", l.dir, rel, fsx.FileKind(fi.Mode()), ErrCorrupt)
+		}
+	}
+	return nil
 }

@@ -184,3 +184,27 @@ func TestGCEmptiesResumeDir(t *testing.T) {
 		t.Fatalf("state file survived gc: %v", err)
 	}
 }
+
+// A resume directory planted as a symlink — even to another directory of
+// the same layout — is refused, not followed: state and partial blobs land
+// only where gc and the next run look.
+func TestResumeDirSymlinkRefused(t *testing.T) {
+	dir := t.TempDir()
+	l := openRW(t, dir)
+	elsewhere := filepath.Join(dir, "blobs", "elsewhere")
+	os.MkdirAll(elsewhere, 0o755)
+	os.RemoveAll(filepath.Join(dir, layout.ResumeDir))
+	if err := os.Symlink(elsewhere, filepath.Join(dir, layout.ResumeDir)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.WriteState("s.json", []byte(`{}`)); err == nil {
+		t.Error("WriteState wrote through a symlinked resume directory")
+	}
+	if f, _, _, err := l.OpenPartial("p.partial"); err == nil {
+		f.Close()
+		t.Error("OpenPartial opened through a symlinked resume directory")
+	}
+	if es, _ := os.ReadDir(elsewhere); len(es) != 0 {
+		t.Errorf("files written through the link: %v", es)
+	}
+}
