@@ -53,7 +53,7 @@ func (l *Layout) lockFile(ctx context.Context, rel string, exclusive bool, timeo
 			if len(holders) > 0 {
 				by = " by " + strings.Join(holders, ", ")
 			}
-			return nil, fmt.Errorf("%s locked%s, waited %s (see --lock-timeout): %w", what, by, waited.Round(time.Millisecond), ErrLocked)
+			return nil, fmt.Errorf("%s locked%s, waited %s: %w", what, by, waited.Round(time.Millisecond), ErrLocked)
 		}
 		sleep := wait
 		if timeout >= 0 && waited+sleep > timeout {

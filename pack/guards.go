@@ -23,10 +23,10 @@ func checkInputsOutside(g *layoutGuard, inputs []Input, o Options) error {
 			return err
 		}
 	}
-	if err := g.check("--config", o.ConfigPath); err != nil {
+	if err := g.check("config file", o.ConfigPath); err != nil {
 		return err
 	}
-	return g.check("--icon", o.Icon)
+	return g.check("icon file", o.Icon)
 }
 
 // checkDocumentSize refuses a JSON document of n bytes — the manifest, a

@@ -160,7 +160,7 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	if err := checkImageVolume(o, iv); err != nil {
 		return nil, err
 	}
-	if err := checkNotDocument("--config media type", o.ConfigMediaType); err != nil {
+	if err := checkNotDocument("config media type", o.ConfigMediaType); err != nil {
 		return nil, err
 	}
 	guard := newLayoutGuard(l.Dir())

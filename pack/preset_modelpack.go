@@ -252,8 +252,13 @@ func checkLinkInside(p string, roots []string) (string, error) {
 	if len(roots) > 1 {
 		where += " or " + roots[1]
 	}
-	return "", fmt.Errorf("%w: %s is a symlink to %s, outside %s; pass --allow-outside to pack what it points to", layout.ErrInvalidArgument, p, target, where)
+	return "", fmt.Errorf("%w: %s is a symlink to %s, outside %s", ErrLinkOutside, p, target, where)
 }
+
+// ErrLinkOutside: the modelpack preset met a symlink leading outside the
+// directory it packs (and outside a Hugging Face repository's blobs), and
+// Options.AllowOutside was not given. It wraps layout.ErrInvalidArgument.
+var ErrLinkOutside = fmt.Errorf("%w: symlink leads outside the packed directory", layout.ErrInvalidArgument)
 
 // modelPackConfigDoc is the application/vnd.cncf.model.config.v1+json
 // document, with the fields oci-pack can know.

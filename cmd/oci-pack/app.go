@@ -13,7 +13,6 @@ import (
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
-	"github.com/oci-pack/oci-pack/pack"
 	"github.com/spf13/pflag"
 )
 
@@ -29,9 +28,6 @@ type command struct {
 	minArgs, maxArgs int
 	// hidden commands are left out of help and completion.
 	hidden bool
-	// conflictHint tells the user how to move a tag that exists, if the
-	// command can (default: --force).
-	conflictHint string
 }
 
 var commands = map[string]*command{}
@@ -76,6 +72,14 @@ func (e *env) infof(format string, args ...any) {
 // warnf prints a warning on stderr (even with --quiet).
 func (e *env) warnf(format string, args ...any) {
 	fmt.Fprintf(e.stderr, "warning: "+format+"\n", args...)
+}
+
+// deprecated notes on stderr (unless --quiet) that old still works but
+// new is the spelling to use.
+func (e *env) deprecated(old, new string) {
+	if !e.g.quiet {
+		fmt.Fprintf(e.stderr, "oci-pack %s: %s is deprecated; use %s\n", e.cmd.name, old, new)
+	}
 }
 
 func (e *env) json() bool { return e.g.format == "json" }
@@ -182,16 +186,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	sig, done := gotSignal.Load(), committed.Load()
 	if err != nil {
-		hint := ""
-		if errors.Is(err, layout.ErrTagExists) {
-			hint = c.conflictHint
-			if hint == "" {
-				hint = "use --force to move it"
-			}
+		hint := hintFor(err)
+		if hint != "" {
 			hint = "; " + hint
-		}
-		if errors.Is(err, pack.ErrArtifactTypeRequired) {
-			hint = "; give --artifact-type TYPE (or --config FILE, or a --preset)"
 		}
 		if h := registryHint(err); h != "" {
 			hint = h

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
@@ -201,29 +199,6 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
-}
-
-// parseSize parses a byte count: plain bytes, or a number with a unit —
-// K, M, G, T and KiB, MiB, GiB, TiB are powers of 1024 (as GNU split
-// reads them), KB, MB, GB, TB powers of 1000.
-func parseSize(s string) (int64, error) {
-	num := strings.TrimRightFunc(s, func(r rune) bool { return r < '0' || r > '9' })
-	unit := strings.ToUpper(strings.TrimSpace(s[len(num):]))
-	n, err := strconv.ParseInt(num, 10, 64)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("invalid size %q", s)
-	}
-	mult := map[string]int64{
-		"": 1, "B": 1,
-		"K": 1 << 10, "KIB": 1 << 10, "KB": 1e3,
-		"M": 1 << 20, "MIB": 1 << 20, "MB": 1e6,
-		"G": 1 << 30, "GIB": 1 << 30, "GB": 1e9,
-		"T": 1 << 40, "TIB": 1 << 40, "TB": 1e12,
-	}[unit]
-	if mult == 0 || n > (1<<63-1)/mult {
-		return 0, fmt.Errorf("invalid size %q", s)
-	}
-	return n * mult, nil
 }
 
 // signTransfer signs the sidecar an export wrote and the archive's

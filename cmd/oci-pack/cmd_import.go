@@ -28,7 +28,6 @@ oci-pack import delta.tar offline --tag-conflict overwrite
 ssh connected oci-pack export models:v1 -o - | oci-pack import - offline
 oci-pack import llama.tar offline --require-signature --key release.pub   # every tag signed by release.pub, or nothing changes`,
 		minArgs: 2, maxArgs: -1,
-		conflictHint: "use --tag-conflict overwrite to move it, or skip to keep it",
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			conflict := fs.String("tag-conflict", "fail", "when a tag exists on another digest: fail (exit 4, nothing changes), skip (keep it) or overwrite (move it)")
 			maxBytes := fs.String("max-bytes", "", "stop once the decompressed archive exceeds SIZE, not counting blobs already held (default: the free space of LAYOUT's file system minus a reserve of 1/32 of it, at least 1MiB, at most 64MiB)")

@@ -16,7 +16,6 @@ func init() {
 OCI_PACK_PASSWORD=… oci-pack key generate --output-key-prefix keys/release
 cosign generate-key-pair                       # keys from cosign work as well`,
 		minArgs: 1, maxArgs: 1,
-		conflictHint: "choose another --output-key-prefix, or move the existing key away",
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			prefix := fs.String("output-key-prefix", "cosign", "write PREFIX.key and PREFIX.pub")
 			return func(e *env, args []string) error {

@@ -25,7 +25,7 @@ func reserve(free int64) int64 { return min(max(free/ReserveShare, MinReserve), 
 // F-52, F-53, D-39).
 func budget(dir string, maxBytes int64) (int64, string, error, error) {
 	if maxBytes > 0 {
-		return maxBytes, fmt.Sprintf("the --max-bytes budget of %d", maxBytes), ErrTooLarge, nil
+		return maxBytes, fmt.Sprintf("the budget of %d bytes given", maxBytes), ErrTooLarge, nil
 	}
 	free, err := freeSpace(dir)
 	if err != nil {

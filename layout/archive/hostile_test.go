@@ -305,7 +305,7 @@ func TestImportBudget(t *testing.T) {
 		t.Fatalf("bomb is %d bytes", len(zstdBomb))
 	}
 	runHostile(t, []hostileCase{
-		{"declared-size", build(t, bomb), ErrTooLarge, []string{fmt.Sprintf("declares %d bytes, more than the", 32<<20), "--max-bytes budget of 8388608"}, ImportOptions{MaxBytes: 8 << 20}},
+		{"declared-size", build(t, bomb), ErrTooLarge, []string{fmt.Sprintf("declares %d bytes, more than the", 32<<20), "budget of 8388608 bytes given"}, ImportOptions{MaxBytes: 8 << 20}},
 		{"zstd-bomb", zstdBomb, ErrTooLarge, []string{"declares"}, ImportOptions{MaxBytes: 8 << 20}},
 		{"gzip-scratch-bomb", compressed(t, build(t, inserted(ms, junk...)), compress.Gzip), ErrTooLarge, []string{"archive expands beyond limit"}, ImportOptions{MaxBytes: 8 << 20}},
 	})

@@ -116,7 +116,7 @@ func (r *Receipt) Encode(w io.Writer) error {
 		return err
 	}
 	if b.Len() > MaxReceipt {
-		return fmt.Errorf("receipt of %d blobs and %d tags: expected at most %d bytes (what export --exclude-from reads), found %d", len(r.Blobs), len(r.Tags), MaxReceipt, b.Len())
+		return fmt.Errorf("receipt of %d blobs and %d tags: expected at most %d bytes (the receipt budget), found %d", len(r.Blobs), len(r.Tags), MaxReceipt, b.Len())
 	}
 	_, err := w.Write(b.Bytes())
 	return err

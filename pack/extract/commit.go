@@ -52,7 +52,7 @@ func (x *extraction) commit(ctx context.Context) (err error) {
 		if len(conflicts) > 1 {
 			msg += fmt.Sprintf(" (and %d more)", len(conflicts)-1)
 		}
-		return fmt.Errorf("%s; nothing was written (use --overwrite to replace files and symlinks): %w", msg, ErrExists)
+		return fmt.Errorf("%s; nothing was written: %w", msg, ErrExists)
 	}
 	// Directory modes go on only now: planning had to read every staged
 	// directory, and a mode such as 0500 would have hidden it.
@@ -182,7 +182,7 @@ func (x *extraction) planCommit(rel string, acts *[]commitAction, conflicts *[]s
 			}
 			*conflicts = append(*conflicts, msg)
 		case !fi.Mode().IsRegular() && fi.Mode()&fs.ModeSymlink == 0:
-			*conflicts = append(*conflicts, fmt.Sprintf("%s exists and is a %s (--overwrite replaces files and symlinks only)", x.display(p), fsx.FileKind(fi.Mode())))
+			*conflicts = append(*conflicts, fmt.Sprintf("%s exists and is a %s (overwriting replaces files and symlinks only)", x.display(p), fsx.FileKind(fi.Mode())))
 		default:
 			*acts = append(*acts, commitAction{rel: p, replace: true})
 		}

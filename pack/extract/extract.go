@@ -191,7 +191,7 @@ func (x *extraction) openDir() (created bool, err error) {
 		return false, fmt.Errorf("probe %s for case folding: %w", x.o.Dir, err)
 	}
 	x.claims = newClaims(folds)
-	max, what := x.o.MaxBytes, "the --max-bytes limit"
+	max, what := x.o.MaxBytes, "the byte limit given"
 	if max == 0 {
 		max, what = freeSpace(x.o.Dir), "the free space on "+x.o.Dir+"'s file system"
 	}

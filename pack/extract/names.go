@@ -81,7 +81,7 @@ type matcher []string
 func checkGlobs(globs []string) error {
 	for _, g := range globs {
 		if _, err := path.Match(g, ""); err != nil {
-			return fmt.Errorf("--include %q: malformed pattern", g)
+			return fmt.Errorf("include pattern %q is malformed", g)
 		}
 	}
 	return nil

@@ -193,7 +193,7 @@ func (x *extraction) hardlink(lp *layerPlan, hdr *tar.Header, full string) error
 	tfull := join(lp.m.prefix, target)
 	tc, ok := x.claims.get(tfull)
 	if !ok && !x.match.match(target) {
-		return fmt.Errorf("%s entry %q is a hardlink to %q, which --include leaves out; include both", lp.who, hdr.Name, hdr.Linkname)
+		return fmt.Errorf("%s entry %q is a hardlink to %q, which the include patterns leave out; include both", lp.who, hdr.Name, hdr.Linkname)
 	}
 	if !ok || tc.kind != kindFile || tc.layer != lp {
 		return fmt.Errorf("%s entry %q: hardlink target %q is not a regular file written earlier by this layer: %w", lp.who, hdr.Name, hdr.Linkname, ErrUnsafe)

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/oci-pack/oci-pack/layout"
+)
+
+// References on the command line. Every command names artifacts the same
+// way, LAYOUT[:TAG|@DIGEST], and every reference goes through parseRef,
+// which adds two rules to layout.ParseRef:
+//
+//   - a reference that looks like a registry's (its first path component
+//     is a host: it has a "." or a ":port", or is "localhost") or starts
+//     with another tool's transport prefix (oci:, docker://, …) is never
+//     taken as a NEW local directory: it is refused (exit 2) with what to
+//     type instead. An existing directory of that name still works.
+//   - x:y:z when both x and x:y are directories is ambiguous, and refused.
+
+// transports are other tools' reference prefixes; the text says what the
+// user meant.
+var transports = []struct{ prefix, meant string }{
+	{"docker://", "a registry reference (skopeo's spelling)"},
+	{"oci-archive:", "an OCI archive (skopeo's spelling)"},
+	{"docker-archive:", "a docker save archive (skopeo's spelling)"},
+	{"docker-daemon:", "a Docker daemon image (skopeo's spelling)"},
+	{"containers-storage:", "a Podman/CRI-O storage image (skopeo's spelling)"},
+	{"oci:", "an OCI layout (skopeo's spelling)"},
+	{"ocidir://", "an OCI layout (regctl's spelling)"},
+	{"oci-layout://", "an OCI layout"},
+	{"http://", "a URL"},
+	{"https://", "a URL"},
+}
+
+// transportOf returns the transport prefix s starts with, if any.
+func transportOf(s string) (prefix, meant string) {
+	for _, t := range transports {
+		if strings.HasPrefix(s, t.prefix) {
+			return t.prefix, t.meant
+		}
+	}
+	return "", ""
+}
+
+// isRegistryRef reports whether s reads as a registry reference: its
+// first "/"-separated component is a host name — "localhost", or with a
+// "." or a ":port" — as Docker's reference grammar decides (a name with no
+// "/" has no host). A component starting with "." (./x, ../x, .cache/x)
+// is a path, never a host. Transport prefixes are transportOf's.
+func isRegistryRef(s string) bool {
+	first, _, ok := strings.Cut(s, "/")
+	if !ok || first == "" || strings.HasPrefix(first, ".") {
+		return false
+	}
+	if first == "localhost" {
+		return true
+	}
+	host, port, hasPort := strings.Cut(first, ":")
+	if strings.HasPrefix(first, "[") { // [::1]:5000
+		i := strings.Index(first, "]")
+		if i < 0 {
+			return false
+		}
+		host, port, hasPort = first[:i+1], strings.TrimPrefix(first[i+1:], ":"), strings.HasPrefix(first[i+1:], ":")
+		if !hasPort {
+			return true
+		}
+	}
+	if hasPort {
+		return port != "" && strings.Trim(port, "0123456789") == "" && host != ""
+	}
+	return strings.Contains(host, ".")
+}
+
+// refUse says how a command uses a reference, for the hint when it looks
+// like a registry's.
+type refUse int
+
+const (
+	readRef  refUse = iota // an existing layout is read
+	writeRef               // the layout is written, created if missing
+)
+
+// parseRef parses a LAYOUT[:TAG|@DIGEST] argument by layout.ParseRef and
+// the rules above. Errors are usage errors.
+func parseRef(arg string, use refUse) (layout.Ref, error) {
+	if err := checkAmbiguous(arg); err != nil {
+		return layout.Ref{}, err
+	}
+	r, err := layout.ParseRef(arg)
+	if err != nil {
+		return r, usagef("%v", err)
+	}
+	if exists(r.Layout) {
+		return r, nil
+	}
+	if prefix, meant := transportOf(arg); prefix != "" {
+		return r, usagef("%q is %s, not a layout directory; %s", arg, meant, transportHint(arg, prefix, use))
+	}
+	if isRegistryRef(arg) {
+		return r, usagef("%q looks like a registry reference, not a layout directory (there is no directory %s); %s", arg, r.Layout, registryRefHint(arg, use))
+	}
+	return r, nil
+}
+
+// parseLayout parses an argument that names a whole layout (ls, gc,
+// import's destination): a tag or digest there is a usage error.
+func parseLayout(arg string, use refUse) (string, error) {
+	r, err := parseRef(arg, use)
+	if err != nil {
+		return "", err
+	}
+	if r.Tag != "" || r.Digest != "" {
+		return "", usagef("%q names an artifact; this argument is a whole layout: give the directory %s", arg, r.Layout)
+	}
+	return r.Layout, nil
+}
+
+// parseArtifact parses a LAYOUT:TAG or LAYOUT@DIGEST argument; needTag
+// refuses a digest (what pack, index and untag name must be a tag).
+func parseArtifact(arg string, use refUse, needTag bool) (layout.Ref, error) {
+	r, err := parseRef(arg, use)
+	if err != nil {
+		return r, err
+	}
+	switch {
+	case needTag && r.Tag == "":
+		return r, usagef("want LAYOUT:TAG, got %q", arg)
+	case r.Tag == "" && r.Digest == "":
+		return r, usagef("want LAYOUT:TAG or LAYOUT@DIGEST, got %q", arg)
+	}
+	return r, nil
+}
+
+// registryRefHint says what to type for a registry reference.
+func registryRefHint(ref string, use refUse) string {
+	local := ""
+	if first, _, _ := strings.Cut(ref, "/"); !strings.Contains(first, ":") {
+		local = fmt.Sprintf("; for a new local directory of that name, write ./%s", ref)
+	}
+	_, hasPush := commands["push"]
+	switch {
+	case use == writeRef && hasPush:
+		return fmt.Sprintf("oci-pack writes local layouts: pack into one, then push it, e.g. `oci-pack push LAYOUT:TAG %s`%s", ref, local)
+	case use == writeRef:
+		return fmt.Sprintf("oci-pack writes local layouts: pack into one (models:v1), then load it into the registry, e.g. `skopeo copy oci:models:v1 docker://%s` or `oras cp --from-oci-layout models:v1 %s`%s", ref, ref, local)
+	case hasPush:
+		return fmt.Sprintf("to fetch it into a local layout, use `oci-pack pull %s LAYOUT:TAG`%s", ref, local)
+	}
+	return fmt.Sprintf("oci-pack reads local layouts: fetch it into one first, e.g. `skopeo copy docker://%s oci:models:v1`%s", ref, local)
+}
+
+// transportHint says what to type for a reference with a transport prefix.
+func transportHint(ref, prefix string, use refUse) string {
+	rest := strings.TrimPrefix(ref, prefix)
+	switch prefix {
+	case "oci:", "ocidir://", "oci-layout://":
+		return fmt.Sprintf("oci-pack takes the layout directory without a prefix: %s", rest)
+	case "oci-archive:", "docker-archive:":
+		file, _, _ := strings.Cut(rest, ":")
+		if use == writeRef {
+			return fmt.Sprintf("write archives with `oci-pack export LAYOUT:TAG -o %s`", file)
+		}
+		return fmt.Sprintf("read archives with `oci-pack import %s LAYOUT`", file)
+	case "docker://":
+		return registryRefHint(rest, use)
+	}
+	return "oci-pack takes a layout directory: LAYOUT[:TAG|@DIGEST]"
+}
+
+// checkAmbiguous refuses x:y:z when more than one of the prefixes before
+// a ":" (x, x:y) is an existing directory: which is the layout?
+func checkAmbiguous(s string) error {
+	if at := strings.LastIndex(s, "@"); at > 0 && strings.Contains(s[at+1:], ":") {
+		return nil // a digest reference: the layout is all before the "@"
+	}
+	if exists(s) {
+		return nil // the whole argument is a directory
+	}
+	var dirs []string
+	for i := 1; i < len(s); i++ {
+		if s[i] == ':' && isDir(s[:i]) {
+			dirs = append(dirs, s[:i])
+		}
+	}
+	if len(dirs) > 1 {
+		return usagef("%q is ambiguous: %s and %s are both directories, so the tag could follow either; rename one of them", s, dirs[0], dirs[1])
+	}
+	return nil
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+// exists reports whether p names anything (a layout, or a file that
+// Open will refuse with a clear error).
+func exists(p string) bool {
+	_, err := os.Lstat(filepath.Clean(p))
+	return err == nil
+}
