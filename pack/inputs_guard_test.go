@@ -48,7 +48,7 @@ func TestLayerMediaTypeNotDocument(t *testing.T) {
 			wantUsage(t, "layer "+p+":"+mt, err, p, mt)
 		}
 		_, err := tryPack(dir, inputs(file), pack.Options{ArtifactType: testType, ConfigPath: file, ConfigMediaType: mt})
-		wantUsage(t, "--config media type "+mt, err, "--config", mt)
+		wantUsage(t, "config media type "+mt, err, "config media type", mt)
 	}
 	assertNoTags(t, dir)
 	// A tar or JSON type that is not a document stays allowed.

@@ -54,6 +54,14 @@ type Options struct {
 	Jobs        int
 	// MTime is the mtime of every tar entry (zero: the Unix epoch).
 	MTime time.Time
+	// PreserveMode keeps tar entries' permission bits as on disk; by
+	// default they are normalised as git does (TarOptions.PreserveMode),
+	// so the digest does not depend on the umask.
+	PreserveMode bool
+	// Exclude are patterns, in gitignore syntax, of paths left out of
+	// every directory input, after those of the directory's IgnoreFile.
+	// The manifest records what applied (AnnotationExclude).
+	Exclude []string
 	// Created, if set, is recorded as org.opencontainers.image.created.
 	Created *time.Time
 	// Subject makes the artifact a referrer of that manifest (attach): Pack
@@ -61,6 +69,11 @@ type Options struct {
 	// keeps it.
 	Subject *ocispec.Descriptor
 	// Tag, if set, tags the artifact under TagConflict once it is stored.
+	// The tag is looked at before any input is read: present under
+	// ConflictSkip, Pack does nothing and reports the tagged artifact
+	// (TagChange.Skipped); present under ConflictFail, Pack refuses with
+	// ErrTagExists unless the stat cache vouches for every input (an
+	// unchanged re-run ends with the same digest, or the conflict).
 	Tag         string
 	TagConflict layout.Conflict
 	// Icon and SkipList are Harbor's user-defined artifact annotations.
@@ -110,7 +123,7 @@ func Pack(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*Re
 		return nil, err
 	}
 	twin := res.Image != nil && !imageOnly(o.Preset)
-	if o.Tag == "" && o.Subject == nil && !twin {
+	if (o.Tag == "" && o.Subject == nil && !twin) || res.TagChange.Skipped {
 		return res, nil
 	}
 	err = l.UpdateIndex(ctx, func(e *layout.IndexEdit) error {
@@ -148,30 +161,19 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	if o.Warn == nil {
 		o.Warn = func(string) {}
 	}
-	if o.Tag != "" {
-		if err := layout.CheckUserTag(o.Tag); err != nil {
-			return nil, err
-		}
+	if err := Check(inputs, o); err != nil {
+		return nil, err // before a byte is read
 	}
-	if err := checkMediaTypes(inputs, o); err != nil {
-		return nil, err
-	}
-	iv := imageVolumeOf(o)
-	if err := checkImageVolume(o, iv); err != nil {
-		return nil, err
-	}
-	if err := checkNotDocument("config media type", o.ConfigMediaType); err != nil {
-		return nil, err
-	}
+	iv := imageVolumeOf(o) // checked by Check
 	guard := newLayoutGuard(l.Dir())
 	if err := checkInputsOutside(guard, inputs, o); err != nil {
 		return nil, err
 	}
 	ann := o.FileAnnotations
 	pre := o.Preset
-	emptyConfig := o.ConfigPath == "" && (pre == nil || pre.config == nil)
-	if emptyConfig && o.ArtifactType == "" && (pre == nil || pre.artifactType == "") && !imageOnly(pre) {
-		return nil, ErrArtifactTypeRequired // before a byte is read
+	excluded, err := excludeAnnotation(inputs, o)
+	if err != nil {
+		return nil, err
 	}
 	if pre != nil && pre.expand != nil {
 		var err error
@@ -201,13 +203,16 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	if err := checkDocumentSize("manifest's list of layers", layersLowerBound(plans, ann)); err != nil {
 		return nil, err
 	}
-	res := &Result{Layers: make([]Layer, len(plans))}
-	if iv != nil {
-		res.Image = &ImageResult{Layers: make([]Layer, len(plans))}
-	}
 	var cache *statCache
 	if !o.NoCache {
 		cache = loadStatCache(l)
+	}
+	if kept, err := preflightTag(ctx, l, cache, plans, o, iv); kept != nil || err != nil {
+		return kept, err
+	}
+	res := &Result{Layers: make([]Layer, len(plans))}
+	if iv != nil {
+		res.Image = &ImageResult{Layers: make([]Layer, len(plans))}
 	}
 	if err := buildLayers(ctx, l, cache, plans, o, res); err != nil {
 		return nil, err
@@ -257,7 +262,7 @@ func build(ctx context.Context, l *layout.Layout, inputs []Input, o Options) (*R
 	for _, lay := range res.Layers {
 		spec.Layers = append(spec.Layers, lay.Descriptor)
 	}
-	spec.Annotations = mergeAnnotations(presetAnn, ann["$manifest"], o.Annotations)
+	spec.Annotations = mergeAnnotations(presetAnn, excluded, ann["$manifest"], o.Annotations)
 	if o.Created != nil {
 		spec.Annotations = mergeAnnotations(spec.Annotations, map[string]string{ocispec.AnnotationCreated: o.Created.UTC().Format(time.RFC3339)})
 	}

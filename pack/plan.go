@@ -125,12 +125,14 @@ func planLayers(ctx context.Context, inputs []Input, o Options, pre *Preset, gua
 		if pre != nil && pre.annotate != nil {
 			p.annotations = mergeAnnotations(p.annotations, pre.annotate(p.title))
 		}
-		p.tarOpts = TarOptions{MTime: o.MTime, Exclude: excl, OnExclude: func(rel string) {
+		p.tarOpts = TarOptions{MTime: o.MTime, PreserveMode: o.PreserveMode, Exclude: excl, OnExclude: func(rel string) {
 			o.Warn(fmt.Sprintf("leaving out %s: it is the output layout", rel))
 		}}
 		switch {
 		case fi.IsDir():
-			err = planDir(ctx, p, alg, o)
+			if p.tarOpts.ignore, err = loadIgnorer(in.Path, o.Exclude); err == nil {
+				err = planDir(ctx, p, alg, o)
+			}
 		case fi.Mode().IsRegular():
 			err = planFile(p, in, fi, alg, o, pre)
 		default:

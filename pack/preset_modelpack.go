@@ -148,20 +148,27 @@ func expandModelDirs(in []Input, o Options) ([]Input, error) {
 		if err != nil {
 			return nil, err
 		}
+		ig, err := loadIgnorer(i.Path, o.Exclude)
+		if err != nil {
+			return nil, err
+		}
 		var files []Input
 		err = filepath.WalkDir(i.Path, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return fmt.Errorf("walk %s: %w", p, err)
 			}
+			rel, err := filepath.Rel(i.Path, p)
+			if err != nil {
+				return err
+			}
 			if d.IsDir() {
-				if d.Name() == ".git" {
+				if d.Name() == ".git" || ig.ignored(filepath.ToSlash(rel), true) {
 					return fs.SkipDir
 				}
 				return nil
 			}
-			rel, err := filepath.Rel(i.Path, p)
-			if err != nil {
-				return err
+			if ig.ignored(filepath.ToSlash(rel), false) {
+				return nil
 			}
 			target, err := os.Stat(p)
 			if err != nil {

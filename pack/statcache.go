@@ -37,6 +37,10 @@ const (
 	racyWindow = 2 * time.Second
 )
 
+// clock is the stat cache's time source (tests move it forward to get
+// past racyWindow without waiting).
+var clock = time.Now
+
 type statEntry struct {
 	Digest digest.Digest `json:"d"`
 	Size   int64         `json:"s"`
@@ -56,7 +60,7 @@ type statCache struct {
 // regular file there (a FIFO would block the open) is never opened
 // (RELIABILITY I15), and the read is bounded.
 func loadStatCache(l *layout.Layout) *statCache {
-	c := &statCache{entries: map[string]statEntry{}, now: time.Now()}
+	c := &statCache{entries: map[string]statEntry{}, now: clock()}
 	f, err := fsx.OpenRegular(l.Root(), statCacheFile)
 	if err != nil {
 		return c
@@ -175,7 +179,7 @@ func (c *statCache) fileKey(fi os.FileInfo) string {
 // compression. "" if any entry cannot be cached.
 func (c *statCache) dirKey(p *layerPlan) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "v2|%s|%s|%d|%d|%s|%s|%t\n", p.mediaType, p.alg, p.level, p.tarOpts.MTime.UnixNano(), codecVersion(), p.title, p.wantDiffID)
+	fmt.Fprintf(h, "v3|%s|%s|%d|%d|%s|%s|%t|%t\n", p.mediaType, p.alg, p.level, p.tarOpts.MTime.UnixNano(), codecVersion(), p.title, p.wantDiffID, p.tarOpts.PreserveMode)
 	for _, e := range p.entries {
 		id, ok := cas.FingerprintOf(e.info)
 		if !ok || c.racy(id) {

@@ -34,8 +34,11 @@ type LayerOptions struct {
 	// Jobs bounds the compressor's concurrency (default 1).
 	Jobs int
 	// MTime is the mtime of every tar entry (zero: the Unix epoch).
-	MTime    time.Time
-	Progress layout.Progress
+	MTime time.Time
+	// PreserveMode and Exclude: as in Options.
+	PreserveMode bool
+	Exclude      []string
+	Progress     layout.Progress
 }
 
 // WriteLayer stores one file or directory at path as a layer of l, exactly
@@ -45,7 +48,7 @@ type LayerOptions struct {
 // layer is verified as it is committed and is not referenced by anything
 // until a manifest lists it.
 func WriteLayer(ctx context.Context, l *layout.Layout, path string, o LayerOptions) (Layer, error) {
-	po := Options{Compression: o.Compression, Level: o.Level, Jobs: max(o.Jobs, 1), MTime: o.MTime, Warn: func(string) {}}
+	po := Options{Compression: o.Compression, Level: o.Level, Jobs: max(o.Jobs, 1), MTime: o.MTime, PreserveMode: o.PreserveMode, Exclude: o.Exclude, Warn: func(string) {}}
 	if err := checkMediaTypes([]Input{{Path: path, MediaType: o.MediaType}}, po); err != nil {
 		return Layer{}, err
 	}

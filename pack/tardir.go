@@ -25,6 +25,28 @@ type TarOptions struct {
 	Exclude os.FileInfo
 	// OnExclude is told the slash path of what Exclude skipped.
 	OnExclude func(rel string)
+	// PreserveMode keeps each entry's permission bits as they are on disk.
+	// By default they are normalised as git does — 0644 for files, 0755
+	// for directories and for files with any execute bit, 0777 for
+	// symlinks — so the tar does not depend on the umask it was made under.
+	PreserveMode bool
+	// ignore leaves out paths by exclude patterns (nil: none).
+	ignore *ignorer
+}
+
+// tarMode is the permission bits an entry of mode m gets in the tar.
+func (o TarOptions) tarMode(m fs.FileMode) int64 {
+	switch {
+	case o.PreserveMode:
+		return int64(m.Perm())
+	case m.IsDir():
+		return 0o755
+	case m&fs.ModeSymlink != 0:
+		return 0o777
+	case m&0o111 != 0:
+		return 0o755
+	}
+	return 0o644
 }
 
 // entry is one file met walking a directory.
@@ -60,6 +82,12 @@ func dirEntries(ctx context.Context, dir, prefix string, o TarOptions) ([]entry,
 		if err != nil {
 			return err
 		}
+		if o.ignore.ignored(filepath.ToSlash(rel), d.IsDir()) {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
 		name := prefix
 		if rel != "." {
 			name = path.Join(prefix, filepath.ToSlash(rel))
@@ -80,8 +108,8 @@ func dirEntries(ctx context.Context, dir, prefix string, o TarOptions) ([]entry,
 }
 
 // writeTar writes entries as a reproducible tar: uid/gid 0, no user or
-// group names, one fixed mtime, permission bits only (no setuid, setgid or
-// sticky), symlinks as symlinks, PAX records where ustar cannot hold a
+// group names, one fixed mtime, permission bits normalised (tarMode; never
+// setuid, setgid or sticky), symlinks as symlinks, PAX records where ustar cannot hold a
 // name. A regular file must still have the size it had when walked.
 func writeTar(ctx context.Context, w io.Writer, entries []entry, o TarOptions, buf []byte, onBytes func(int64)) error {
 	tw := tar.NewWriter(w)
@@ -91,7 +119,7 @@ func writeTar(ctx context.Context, w io.Writer, entries []entry, o TarOptions, b
 		}
 		hdr := &tar.Header{
 			Name:    e.name,
-			Mode:    int64(e.info.Mode().Perm()),
+			Mode:    o.tarMode(e.info.Mode()),
 			ModTime: o.MTime,
 		}
 		switch m := e.info.Mode(); {

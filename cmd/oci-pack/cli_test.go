@@ -97,7 +97,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"ls", "L", "--bogus"}, "unknown flag: --bogus"},
 		{[]string{"pack", "L:-bad", "src/a.bin", "--artifact-type", artifactType}, `invalid tag "-bad"`},
-		{[]string{"pack", "L", "src/a.bin", "--artifact-type", artifactType}, "pack needs LAYOUT:TAG"},
+		{[]string{"pack", "L", "src/a.bin", "--artifact-type", artifactType}, "want LAYOUT:TAG"},
 		{[]string{"pack", "L:v2", "src/a.bin"}, "--artifact-type"},
 		{[]string{"pack", "L:v2", "src/a.bin", "--artifact-type", artifactType, "--compression", "lz4"}, `unknown compression "lz4"`},
 		{[]string{"tag", "L:v1", "bad tag"}, `invalid tag "bad tag"`},
@@ -142,7 +142,7 @@ func TestHelp(t *testing.T) {
 }
 
 // TestConflict: packing onto a tag that names another artifact exits 4
-// and changes nothing; --force moves it and names the old digest.
+// and changes nothing; --force (deprecated) moves it and names the old digest.
 func TestConflict(t *testing.T) {
 	work, old := packed(t)
 	idx := filepath.Join(work, "L", "index.json")
@@ -152,11 +152,17 @@ func TestConflict(t *testing.T) {
 		t.Fatal("a conflicting pack changed index.json")
 	}
 	r := must(t, work, "pack", "L:v1", "src/b.bin", "--artifact-type", artifactType, "--force")
-	if !strings.Contains(r.stderr, "moved tag v1 from "+old) || strings.TrimSpace(r.stdout) == old {
+	if !strings.Contains(r.stderr, "moved tag v1 from "+old) || !strings.Contains(r.stderr, "--force is deprecated") || strings.TrimSpace(r.stdout) == old {
 		t.Fatalf("--force: %v; want the old digest %s named", r, old)
 	}
-	// Same tag, same artifact: not a conflict.
-	must(t, work, "pack", "L:v1", "src/b.bin", "--artifact-type", artifactType)
+	// Same tag, same artifact, the inputs not vouched for by the stat
+	// cache (just written): refused before reading; with --tag-conflict
+	// overwrite, re-packed and the tag left as it is.
+	expect(t, work, 4, []string{"not packing (no input was read)", "--tag-conflict overwrite"}, "pack", "L:v1", "src/b.bin", "--artifact-type", artifactType)
+	r = must(t, work, "pack", "L:v1", "src/b.bin", "--artifact-type", artifactType, "--tag-conflict", "overwrite")
+	if strings.Contains(r.stderr, "moved tag") {
+		t.Fatalf("an identical re-pack moved the tag: %v", r)
+	}
 	expect(t, work, 4, []string{`tag "v1"`}, "tag", "L@"+old, "v1")
 	must(t, work, "verify", "L")
 	layouttest.Check(t, filepath.Join(work, "L"))

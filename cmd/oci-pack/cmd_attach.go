@@ -21,12 +21,9 @@ oci-pack attach models:llama-3-8b card.md --artifact-type application/vnd.acme.m
 			var pf packFlags
 			pf.apply(fs)
 			return func(e *env, args []string) error {
-				ref, err := layout.ParseRef(args[0])
+				ref, err := parseArtifact(args[0], writeRef, false)
 				if err != nil {
-					return usagef("%v", err)
-				}
-				if ref.Tag == "" && ref.Digest == "" {
-					return usagef("attach needs LAYOUT:TAG or LAYOUT@DIGEST for the subject, got %q", args[0])
+					return err
 				}
 				if pf.artifactType == "" {
 					return usagef("attach needs --artifact-type")
@@ -35,7 +32,11 @@ oci-pack attach models:llama-3-8b card.md --artifact-type application/vnd.acme.m
 				if err != nil {
 					return err
 				}
-				return runAttach(e, ref, inputs(args[1:]), o)
+				in, err := inputs(args[1:])
+				if err != nil {
+					return err
+				}
+				return runAttach(e, ref, in, o)
 			}
 		},
 	})

@@ -22,23 +22,28 @@ oci-pack copy registry.local/a/llama:v1 registry.local/b/llama:v1`,
 		minArgs: 2, maxArgs: 2,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			noRef := fs.Bool("no-referrers", false, "do not copy artifacts that refer to it")
-			force := fs.Bool("force", false, "move the destination tag if it already names another artifact")
+			var cf conflictFlags
+			cf.apply(fs)
 			var rf registryFlags
 			rf.apply(fs)
 			return func(e *env, args []string) error {
 				if registry.IsReference(args[0]) || registry.IsReference(args[1]) {
-					return runRemoteCopy(e, &rf, args[0], args[1], !*noRef, *force)
+					policy, err := cf.resolve(e)
+					if err != nil {
+						return err
+					}
+					if policy == layout.ConflictSkip {
+						return usagef("--tag-conflict skip: a copy to or from a registry takes fail or overwrite")
+					}
+					return runRemoteCopy(e, &rf, args[0], args[1], !*noRef, policy == layout.ConflictOverwrite)
 				}
-				src, err := layout.ParseRef(args[0])
+				src, err := parseArtifact(args[0], readRef, false)
 				if err != nil {
-					return usagef("%v", err)
+					return err
 				}
-				if src.Tag == "" && src.Digest == "" {
-					return usagef("copy needs SRC:TAG or SRC@DIGEST, got %q", args[0])
-				}
-				dst, err := layout.ParseRef(args[1])
+				dst, err := parseRef(args[1], writeRef)
 				if err != nil {
-					return usagef("%v", err)
+					return err
 				}
 				if dst.Digest != "" {
 					return usagef("the destination takes a tag, not a digest: %q", args[1])
@@ -49,9 +54,9 @@ oci-pack copy registry.local/a/llama:v1 registry.local/b/llama:v1`,
 				if err := layout.CheckUserTag(dst.Tag); err != nil && dst.Tag != src.Tag {
 					return err
 				}
-				policy := layout.ConflictFail
-				if *force {
-					policy = layout.ConflictOverwrite
+				policy, err := cf.resolve(e)
+				if err != nil {
+					return err
 				}
 				return runCopy(e, src, dst, !*noRef, policy)
 			}

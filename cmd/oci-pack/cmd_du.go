@@ -16,7 +16,11 @@ func init() {
 		minArgs: 1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			return func(e *env, args []string) error {
-				l, err := e.open(args[0], layout.ReadOnly, false)
+				dir, err := parseLayout(args[0], readRef)
+				if err != nil {
+					return err
+				}
+				l, err := e.open(dir, layout.ReadOnly, false)
 				if err != nil {
 					return err
 				}

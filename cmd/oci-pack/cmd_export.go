@@ -101,9 +101,9 @@ func exportRefs(args []string) (string, []layout.Ref, error) {
 	var refs []layout.Ref
 	whole := false
 	for _, a := range args {
-		r, err := layout.ParseRef(a)
+		r, err := parseRef(a, readRef)
 		if err != nil {
-			return "", nil, usagef("%v", err)
+			return "", nil, err
 		}
 		if dir == "" {
 			dir = r.Layout

@@ -28,20 +28,18 @@ Exit codes: 3 for corrupt or hostile content (digest mismatch, a name or link le
 			dir := fs.StringP("output", "o", "", "directory to write into (created if missing; required)")
 			include := fs.StringArray("include", nil, "only write names (titles, tar entry paths) matching this glob, or below a matching directory (repeatable)")
 			overwrite := fs.Bool("overwrite", false, "replace existing files and symlinks in DIR (the link itself, never its target)")
-			maxBytes := fs.Int64("max-bytes", 0, "stop after writing this many bytes, decompressed (0: the free space of DIR's file system; -1: no limit)")
+			maxBytes := &sizeFlag{words: map[string]int64{"-1": -1, "none": -1}}
+			fs.Var(maxBytes, "max-bytes", "stop after writing SIZE bytes, decompressed: 10GiB, 500MiB, 4G, 1000000 (default: the free space of DIR's file system; -1 or none: no limit)")
 			return func(e *env, args []string) error {
-				ref, err := layout.ParseRef(args[0])
+				ref, err := parseArtifact(args[0], readRef, false)
 				if err != nil {
-					return usagef("%v", err)
-				}
-				if ref.Tag == "" && ref.Digest == "" {
-					return usagef("extract needs LAYOUT:TAG or LAYOUT@DIGEST, got %q", args[0])
+					return err
 				}
 				if *dir == "" {
 					return usagef("extract needs -o DIR")
 				}
 				return runExtract(e, ref, extract.Options{
-					Dir: *dir, Include: *include, Overwrite: *overwrite, MaxBytes: *maxBytes, Jobs: e.g.jobs,
+					Dir: *dir, Include: *include, Overwrite: *overwrite, MaxBytes: maxBytes.n, Jobs: e.g.jobs,
 					Info: func(s string) { e.infof("%s", s) },
 					Warn: func(s string) { e.warnf("%s", s) },
 				})

@@ -17,7 +17,11 @@ func init() {
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			dry := fs.Bool("dry-run", false, "only print what would be deleted")
 			return func(e *env, args []string) error {
-				l, err := e.openRepair(args[0], layout.Exclusive)
+				dir, err := parseLayout(args[0], readRef)
+				if err != nil {
+					return err
+				}
+				l, err := e.openRepair(dir, layout.Exclusive)
 				if err != nil {
 					return err
 				}

@@ -29,15 +29,20 @@ ssh connected oci-pack export models:v1 -o - | oci-pack import - offline
 oci-pack import llama.tar offline --require-signature --key release.pub   # every tag signed by release.pub, or nothing changes`,
 		minArgs: 2, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
-			conflict := fs.String("tag-conflict", "fail", "when a tag exists on another digest: fail (exit 4, nothing changes), skip (keep it) or overwrite (move it)")
+			var cf conflictFlags
+			cf.apply(fs)
 			maxBytes := fs.String("max-bytes", "", "stop once the decompressed archive exceeds SIZE, not counting blobs already held (default: the free space of LAYOUT's file system minus a reserve of 1/32 of it, at least 1MiB, at most 64MiB)")
 			require := fs.Bool("require-signature", false, "refuse the archive, before any tag changes, unless every tag in it is signed by a trusted key (--key or --trust); checked as soon as a signed export's documents arrive")
 			trust := trustFlags(fs)
 			return func(e *env, args []string) error {
-				files, dir := args[:len(args)-1], args[len(args)-1]
-				policy, err := layout.ParseConflict(*conflict)
+				files := args[:len(args)-1]
+				dir, err := parseLayout(args[len(args)-1], writeRef)
 				if err != nil {
-					return usagef("--tag-conflict: %v", err)
+					return err
+				}
+				policy, err := cf.resolve(e)
+				if err != nil {
+					return err
 				}
 				trusted, err := trust.policy()
 				if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/spf13/pflag"
@@ -17,22 +18,24 @@ oci-pack index models:llama-all llama-3-8b llama-3-70b@sha256:0123…`,
 		minArgs: 2, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			at := fs.String("artifact-type", "", "the index's artifactType")
-			force := fs.Bool("force", false, "move the tag if it already names another artifact")
+			var cf conflictFlags
+			cf.apply(fs)
 			var ann []string
 			fs.StringArrayVarP(&ann, "annotation", "a", nil, "index annotation KEY=VALUE (repeatable)")
 			return func(e *env, args []string) error {
-				ref, err := layout.ParseRef(args[0])
+				ref, err := parseArtifact(args[0], writeRef, true)
 				if err != nil {
-					return usagef("%v", err)
-				}
-				if ref.Tag == "" {
-					return usagef("index needs LAYOUT:TAG, got %q", args[0])
+					return err
 				}
 				annotations, err := parseAnnotations(ann)
 				if err != nil {
 					return err
 				}
 				members, err := memberRefs(ref.Layout, args[1:])
+				if err != nil {
+					return err
+				}
+				policy, err := cf.resolve(e)
 				if err != nil {
 					return err
 				}
@@ -51,10 +54,6 @@ oci-pack index models:llama-all llama-3-8b llama-3-70b@sha256:0123…`,
 					// can give each its own directory.
 					ms = append(ms, layout.IndexMember{Descriptor: d, Title: memberName(r)})
 				}
-				policy := layout.ConflictFail
-				if *force {
-					policy = layout.ConflictOverwrite
-				}
 				desc, _, err := l.BuildIndex(e.ctx, ms, layout.IndexOptions{ArtifactType: *at, Annotations: annotations, Tag: ref.Tag, Conflict: policy})
 				if err != nil {
 					return err
@@ -69,18 +68,16 @@ oci-pack index models:llama-all llama-3-8b llama-3-70b@sha256:0123…`,
 	})
 }
 
-// memberRefs parses index's REF arguments (tags or digests of the layout
-// at dir).
+// memberRefs parses index's member arguments: LAYOUT:TAG or
+// LAYOUT@DIGEST of the layout at dir, or a bare TAG or DIGEST of it.
 func memberRefs(dir string, args []string) ([]layout.Ref, error) {
-	refs := make([]layout.Ref, 0, len(args))
 	for _, a := range args {
-		r, err := refArg(dir, a)
-		if err != nil {
-			return nil, err
+		if filepath.Clean(a) == filepath.Clean(dir) {
+			return nil, usagef("a member is an artifact of the layout (TAG, LAYOUT:TAG or LAYOUT@DIGEST), not the layout %s", a)
 		}
-		refs = append(refs, r)
 	}
-	return refs, nil
+	rl, err := parseRefList(append([]string{dir}, args...), readRef)
+	return rl.refs, err
 }
 
 // memberName is the title an index member is recorded under: its tag, or,

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/spf13/pflag"
 )
@@ -10,14 +12,26 @@ func init() {
 		name:    "init",
 		args:    "LAYOUT",
 		short:   "create an empty OCI image layout (idempotent on an existing one)",
-		long:    "oci-pack init models",
+		long:    "oci-pack init models\noci-pack init models --format json",
 		minArgs: 1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			return func(e *env, args []string) error {
-				if err := layout.Init(args[0]); err != nil {
+				dir, err := parseLayout(args[0], writeRef)
+				if err != nil {
 					return err
 				}
-				e.infof("initialised layout %s", args[0])
+				existed := exists(filepath.Join(dir, layout.LayoutFile))
+				if err := layout.Init(dir); err != nil {
+					return err
+				}
+				if existed {
+					e.infof("%s is already a layout", dir)
+				} else {
+					e.infof("initialised layout %s", dir)
+				}
+				if e.json() {
+					return e.printJSON(map[string]any{"layout": dir, "created": !existed})
+				}
 				return nil
 			}
 		},

@@ -56,12 +56,9 @@ type volumeView struct {
 }
 
 func runInspect(e *env, args []string, p *sign.Policy) error {
-	ref, err := layout.ParseRef(args[0])
+	ref, err := parseArtifact(args[0], readRef, false)
 	if err != nil {
-		return usagef("%v", err)
-	}
-	if ref.Tag == "" && ref.Digest == "" {
-		return usagef("inspect needs LAYOUT:TAG or LAYOUT@DIGEST, got %q", args[0])
+		return err
 	}
 	l, err := e.open(ref.Layout, layout.ReadOnly, false)
 	if err != nil {

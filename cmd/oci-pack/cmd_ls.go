@@ -33,7 +33,11 @@ type lsRow struct {
 }
 
 func runLs(e *env, args []string, all bool) error {
-	l, err := e.open(args[0], layout.ReadOnly, false)
+	dir, err := parseLayout(args[0], readRef)
+	if err != nil {
+		return err
+	}
+	l, err := e.open(dir, layout.ReadOnly, false)
 	if err != nil {
 		return err
 	}

@@ -23,29 +23,29 @@ oci-pack pack L:docs ./docs --compression zstd --artifact-type application/vnd.a
 oci-pack pack L:chart ./mychart --preset helm
 oci-pack pack models:llama ./Llama-3-8B --preset modelcar            # an image Kubernetes mounts as a volume (/models)
 oci-pack pack models:llama ./Llama-3-8B --preset modelpack --image-volume   # both: llama (ModelPack) and llama-image
-oci-pack pack L:v2 model/ --artifact-type application/vnd.acme.model.v1 --force   # move an existing tag`,
+oci-pack pack L:v1 ./model --exclude '*.tmp' --exclude .cache/ --artifact-type application/vnd.acme.model.v1
+oci-pack pack L:v2 model/ --artifact-type application/vnd.acme.model.v1 --tag-conflict overwrite   # move an existing tag
+A directory's .ocipackignore (gitignore syntax) leaves paths out, as --exclude does.
+Tar layers store permissions as git does (0644, or 0755 for directories and executables) unless --preserve-mode.`,
 		minArgs: 1, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			var pf packFlags
 			pf.apply(fs)
 			var imf imageFlags
 			imf.apply(fs)
-			force := fs.Bool("force", false, "move the tag if it already names another artifact")
+			var cf conflictFlags
+			cf.apply(fs)
 			return func(e *env, args []string) error {
-				ref, err := layout.ParseRef(args[0])
+				ref, err := parseArtifact(args[0], writeRef, true)
 				if err != nil {
-					return usagef("%v", err)
-				}
-				if ref.Tag == "" {
-					return usagef("pack needs LAYOUT:TAG, got %q", args[0])
+					return err
 				}
 				o, err := pf.options(e)
 				if err != nil {
 					return err
 				}
-				policy := layout.ConflictFail
-				if *force {
-					policy = layout.ConflictOverwrite
+				if o.TagConflict, err = cf.resolve(e); err != nil {
+					return err
 				}
 				iv, closeBase, err := imf.volume(e, fs, o.Preset)
 				if err != nil {
@@ -53,14 +53,23 @@ oci-pack pack L:v2 model/ --artifact-type application/vnd.acme.model.v1 --force 
 				}
 				defer closeBase()
 				o.ImageVolume = iv
-				return runPack(e, ref, inputs(args[1:]), o, policy)
+				in, err := inputs(args[1:])
+				if err != nil {
+					return err
+				}
+				return runPack(e, ref, in, o)
 			}
 		},
 	})
 }
 
-// runPack packs into ref's layout, tags the result and reports it.
-func runPack(e *env, ref layout.Ref, in []pack.Input, o pack.Options, policy layout.Conflict) error {
+// runPack packs into ref's layout, tags the result and reports it. The
+// arguments are checked before the layout is opened or created.
+func runPack(e *env, ref layout.Ref, in []pack.Input, o pack.Options) error {
+	o.Tag = ref.Tag
+	if err := pack.Check(in, o); err != nil {
+		return err
+	}
 	l, err := e.open(ref.Layout, layout.ReadWrite, true)
 	if err != nil {
 		return err
@@ -68,16 +77,20 @@ func runPack(e *env, ref layout.Ref, in []pack.Input, o pack.Options, policy lay
 	defer l.Close()
 	prog, wait := e.progress()
 	o.Progress = prog
-	o.Tag, o.TagConflict = ref.Tag, policy
 	res, err := pack.Pack(e.ctx, l, in, o)
 	wait()
 	if err != nil {
 		return err
 	}
-	if ch := res.TagChange; ch.Old != "" && ch.Old != ch.New {
+	switch ch := res.TagChange; {
+	case ch.Skipped:
+		e.infof("kept tag %s at %s (--tag-conflict skip); nothing packed", ref.Tag, ch.Old)
+	case ch.Old != "" && ch.Old != ch.New:
 		e.infof("moved tag %s from %s", ref.Tag, ch.Old)
+		fallthrough
+	default:
+		e.infof("packed %s: %d layer(s), %d blob(s) written, %d reused (%s)", ref, len(res.Layers), res.Written, res.Reused, humanBytes(res.ReusedBytes))
 	}
-	e.infof("packed %s: %d layer(s), %d blob(s) written, %d reused (%s)", ref, len(res.Layers), res.Written, res.Reused, humanBytes(res.ReusedBytes))
 	if img := res.Image; img != nil && img.Index.Digest != res.Manifest.Digest {
 		if ch := img.TagChange; ch.Old != "" && ch.Old != ch.New {
 			e.infof("moved tag %s from %s", img.Tag, ch.Old)
@@ -95,6 +108,8 @@ func runPack(e *env, ref layout.Ref, in []pack.Input, o pack.Options, policy lay
 			"written":      res.Written,
 			"reused":       res.Reused,
 			"reusedBytes":  res.ReusedBytes,
+			"skipped":      res.TagChange.Skipped,
+			"previous":     res.TagChange.Old,
 		}
 		if img := res.Image; img != nil {
 			out["image"] = map[string]any{"tag": img.Tag, "index": img.Index, "manifests": img.Manifests, "layers": layerDescriptors(img.Layers)}

@@ -19,7 +19,11 @@ oci-pack export models:v2 --exclude-from site.json -o delta.tar   # back at the 
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			out := fs.StringP("output", "o", "-", "file to write (replaced only if a regular file; a symlink is followed to one), a FIFO or character device, or - for stdout")
 			return func(e *env, args []string) error {
-				l, err := e.open(args[0], layout.ReadOnly, false)
+				dir, err := parseLayout(args[0], readRef)
+				if err != nil {
+					return err
+				}
+				l, err := e.open(dir, layout.ReadOnly, false)
 				if err != nil {
 					return err
 				}

@@ -26,12 +26,9 @@ func init() {
 				if err != nil {
 					return err
 				}
-				ref, err := layout.ParseRef(args[0])
+				ref, err := parseArtifact(args[0], readRef, false)
 				if err != nil {
-					return usagef("%v", err)
-				}
-				if ref.Tag == "" && ref.Digest == "" {
-					return usagef("referrers needs LAYOUT:TAG or LAYOUT@DIGEST, got %q", args[0])
+					return err
 				}
 				l, err := e.open(ref.Layout, layout.ReadOnly, false)
 				if err != nil {

@@ -12,12 +12,13 @@ import (
 func init() {
 	register(&command{
 		name:  "verify",
-		args:  "LAYOUT [REF...]",
+		args:  "LAYOUT[:TAG|@DIGEST]...",
 		short: "check the layout: strict, schema-valid JSON; every reachable blob present with the right size and digest; tags valid",
 		long: `oci-pack verify models
-oci-pack verify models llama-3-8b        # one tag's graph, with referrers
+oci-pack verify models:llama-3-8b        # one tag's graph, with referrers
+oci-pack verify models:v1 models@sha256:0123…
 oci-pack verify models --fast            # skip re-hashing blobs over 1 MiB
-oci-pack verify models llama-3-8b --key cosign.pub            # and its signature (exit 3 if none verifies)
+oci-pack verify models:llama-3-8b --key cosign.pub            # and its signature (exit 3 if none verifies)
 oci-pack verify models --trust trust.json                     # every tag, each against the keys its rule names
 oci-pack verify offline --repair /media/usb/llama.tar.000     # restore corrupt or missing blobs from an archive
 oci-pack verify offline --repair /backup/models               # … or from another layout`,
@@ -31,24 +32,21 @@ oci-pack verify offline --repair /backup/models               # … or from anot
 				if err != nil {
 					return err
 				}
-				var refs []layout.Ref
-				for _, a := range args[1:] {
-					r, err := refArg(args[0], a)
-					if err != nil {
-						return err
-					}
-					refs = append(refs, r)
+				refs, err := verifyRefs(e, args)
+				if err != nil {
+					return err
 				}
+				dir := refs.dir
 				mode := layout.ReadOnly
 				if *repair != "" {
 					mode = layout.ReadWrite
 				}
-				l, err := e.openRepair(args[0], mode)
+				l, err := e.openRepair(dir, mode)
 				if err != nil {
 					return err
 				}
 				defer l.Close()
-				vo := layout.VerifyOptions{Fast: *fast, Jobs: e.g.jobs, Refs: refs}
+				vo := layout.VerifyOptions{Fast: *fast, Jobs: e.g.jobs, Refs: refs.refs}
 				var rep *layout.Report
 				if *repair != "" {
 					rep, err = e.repair(l, *repair, vo)
@@ -73,7 +71,7 @@ oci-pack verify offline --repair /backup/models               # … or from anot
 				if err := rep.Err(); err != nil {
 					// rep.Err's class: corrupt (3), or a blob that could
 					// not be read at all (1, the environment's failure).
-					return classified{fmt.Errorf("%s: %d problem(s) found", args[0], len(rep.Problems)), err}
+					return classified{fmt.Errorf("%s: %d problem(s) found", dir, len(rep.Problems)), err}
 				}
 				if !e.json() {
 					fmt.Fprintf(e.stdout, "ok: %d blobs, %s re-hashed\n", rep.Blobs, humanBytes(rep.Bytes))
@@ -81,26 +79,26 @@ oci-pack verify offline --repair /backup/models               # … or from anot
 				if policy == nil {
 					return nil
 				}
-				return verifySignatures(e, l, refs, policy)
+				return verifySignatures(e, l, refs.refs, policy)
 			}
 		},
 	})
 }
 
-// refArg parses a REF given after a LAYOUT argument: a tag, a digest, or a
-// full LAYOUT:REF of the same layout.
-func refArg(dir, a string) (layout.Ref, error) {
-	if r, err := layout.ParseRef(dir + "@" + a); err == nil && r.Digest != "" {
-		return r, nil
+// verifyRefs parses verify's arguments: LAYOUT (everything) or
+// LAYOUT:TAG|LAYOUT@DIGEST... of one layout. The older spelling, LAYOUT
+// followed by REFs, still works, with a deprecation note.
+func verifyRefs(e *env, args []string) (refList, error) {
+	rl, err := parseRefList(args, readRef)
+	if err != nil || !rl.whole || len(rl.refs) == 0 {
+		return rl, err
 	}
-	if err := layout.ValidateTag(a); err == nil {
-		return layout.Ref{Layout: dir, Tag: a}, nil
+	if r, _ := parseRef(args[0], readRef); r.Tag != "" || r.Digest != "" {
+		return rl, usagef("give either LAYOUT (everything) or LAYOUT:REF..., not both")
 	}
-	r, err := layout.ParseRef(a)
-	if err != nil {
-		return r, usagef("%v", err)
-	}
-	return r, nil
+	e.deprecated(fmt.Sprintf("'verify %s REF'", args[0]), fmt.Sprintf("'verify %s'", rl.refs[0]))
+	rl.whole = false
+	return rl, nil
 }
 
 // repair runs verify --repair FROM: FROM is another layout (a directory)

@@ -16,6 +16,7 @@ var hints = []struct {
 	err  error
 	hint string
 }{
+	{pack.ErrTagUnproven, "give --tag-conflict overwrite to pack anyway (the tag moves only if the result differs), or --tag-conflict skip to keep it"},
 	{layout.ErrTagExists, "give --tag-conflict overwrite to move it, or --tag-conflict skip to keep it"},
 	{pack.ErrArtifactTypeRequired, "give --artifact-type TYPE (or --config FILE, or a --preset)"},
 	{pack.ErrLinkOutside, "pass --allow-outside to pack what it points to"},

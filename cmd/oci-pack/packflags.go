@@ -29,6 +29,8 @@ type packFlags struct {
 	preset         string
 	noCache        bool
 	allowOutside   bool
+	preserveMode   bool
+	exclude        []string
 }
 
 func (f *packFlags) apply(fs *pflag.FlagSet) {
@@ -44,6 +46,8 @@ func (f *packFlags) apply(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&f.skipList, "skip-list", nil, "Harbor skip-list: config keys Harbor should not display (comma-separated)")
 	fs.BoolVar(&f.noCache, "no-cache", false, "re-read every input instead of reusing digests of unchanged files from the layout's stat cache")
 	fs.BoolVar(&f.allowOutside, "allow-outside", false, "let --preset modelpack follow symlinks that lead outside the packed directory (a Hugging Face snapshot's links into its repository's blobs/ are always followed)")
+	fs.StringArrayVar(&f.exclude, "exclude", nil, "leave out paths of directory inputs matching this pattern, in .gitignore syntax (repeatable; added to each directory's "+pack.IgnoreFile+")")
+	fs.BoolVar(&f.preserveMode, "preserve-mode", false, "keep files' permission bits in tar layers as they are (default: 0644, or 0755 for directories and executables, as git does, so the digest does not depend on the umask)")
 	fs.StringVar(&f.preset, "preset", "", "fill media types and config for a known artifact type: "+strings.Join(pack.Presets(), ", "))
 }
 
@@ -58,6 +62,8 @@ func (f *packFlags) options(e *env) (pack.Options, error) {
 		SkipList:     f.skipList,
 		NoCache:      f.noCache,
 		AllowOutside: f.allowOutside,
+		PreserveMode: f.preserveMode,
+		Exclude:      f.exclude,
 		Warn:         func(s string) { e.warnf("%s", s) },
 	}
 	if f.config != "" {
@@ -156,14 +162,21 @@ func splitMediaType(arg string) (string, string) {
 	return arg[:i], arg[i+1:]
 }
 
-// inputs parses PATH[:MEDIATYPE] arguments.
-func inputs(args []string) []pack.Input {
+// inputs parses PATH[:MEDIATYPE] arguments. An argument naming no file
+// whose part before the last ":" does is a mistyped media type: the
+// error says which part failed.
+func inputs(args []string) ([]pack.Input, error) {
 	out := make([]pack.Input, 0, len(args))
 	for _, a := range args {
 		p, mt := splitMediaType(a)
+		if mt == "" {
+			if i := strings.LastIndex(a, ":"); i > 0 && !exists(a) && exists(a[:i]) {
+				return nil, usagef("%q: the path %s exists, but %q after the last ':' is not a media type (want type/subtype, such as application/vnd.acme.weights.v1)", a, a[:i], a[i+1:])
+			}
+		}
 		out = append(out, pack.Input{Path: p, MediaType: mt})
 	}
-	return out
+	return out, nil
 }
 
 // parseAnnotations parses KEY=VALUE flags.

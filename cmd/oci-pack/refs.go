@@ -91,17 +91,17 @@ func parseRef(arg string, use refUse) (layout.Ref, error) {
 		return layout.Ref{}, err
 	}
 	r, err := layout.ParseRef(arg)
-	if err != nil {
-		return r, usagef("%v", err)
-	}
-	if exists(r.Layout) {
+	if err == nil && exists(r.Layout) {
 		return r, nil
 	}
 	if prefix, meant := transportOf(arg); prefix != "" {
 		return r, usagef("%q is %s, not a layout directory; %s", arg, meant, transportHint(arg, prefix, use))
 	}
 	if isRegistryRef(arg) {
-		return r, usagef("%q looks like a registry reference, not a layout directory (there is no directory %s); %s", arg, r.Layout, registryRefHint(arg, use))
+		return r, usagef("%q looks like a registry reference, not a layout directory; %s", arg, registryRefHint(arg, use, true))
+	}
+	if err != nil {
+		return r, usagef("%v", err)
 	}
 	return r, nil
 }
@@ -135,22 +135,24 @@ func parseArtifact(arg string, use refUse, needTag bool) (layout.Ref, error) {
 	return r, nil
 }
 
-// registryRefHint says what to type for a registry reference.
-func registryRefHint(ref string, use refUse) string {
-	local := ""
-	if first, _, _ := strings.Cut(ref, "/"); !strings.Contains(first, ":") {
-		local = fmt.Sprintf("; for a new local directory of that name, write ./%s", ref)
-	}
+// registryRefHint says what to type for a registry reference; local adds
+// how to name a new local directory that looks like one.
+func registryRefHint(ref string, use refUse, local bool) string {
 	_, hasPush := commands["push"]
-	switch {
-	case use == writeRef && hasPush:
-		return fmt.Sprintf("oci-pack writes local layouts: pack into one, then push it, e.g. `oci-pack push LAYOUT:TAG %s`%s", ref, local)
-	case use == writeRef:
-		return fmt.Sprintf("oci-pack writes local layouts: pack into one (models:v1), then load it into the registry, e.g. `skopeo copy oci:models:v1 docker://%s` or `oras cp --from-oci-layout models:v1 %s`%s", ref, ref, local)
-	case hasPush:
-		return fmt.Sprintf("to fetch it into a local layout, use `oci-pack pull %s LAYOUT:TAG`%s", ref, local)
+	if use == readRef {
+		if hasPush {
+			return fmt.Sprintf("to fetch it into a local layout, use `oci-pack pull %s LAYOUT:TAG`", ref)
+		}
+		return fmt.Sprintf("oci-pack reads local layouts: fetch it into one first, e.g. `skopeo copy docker://%s oci:LAYOUT:TAG`", ref)
 	}
-	return fmt.Sprintf("oci-pack reads local layouts: fetch it into one first, e.g. `skopeo copy docker://%s oci:models:v1`%s", ref, local)
+	hint := fmt.Sprintf("oci-pack writes local layouts (LAYOUT:TAG); load one into the registry with `skopeo copy oci:LAYOUT:TAG docker://%s` or `oras cp --from-oci-layout LAYOUT:TAG %s`", ref, ref)
+	if hasPush {
+		hint = fmt.Sprintf("this looks like a registry reference; to push, use `oci-pack push LAYOUT:TAG %s`", ref)
+	}
+	if first, _, _ := strings.Cut(ref, "/"); local && !strings.Contains(first, ":") {
+		hint += fmt.Sprintf("; for a new local directory of that name, write ./%s", ref)
+	}
+	return hint
 }
 
 // transportHint says what to type for a reference with a transport prefix.
@@ -166,7 +168,7 @@ func transportHint(ref, prefix string, use refUse) string {
 		}
 		return fmt.Sprintf("read archives with `oci-pack import %s LAYOUT`", file)
 	case "docker://":
-		return registryRefHint(rest, use)
+		return registryRefHint(rest, use, false)
 	}
 	return "oci-pack takes a layout directory: LAYOUT[:TAG|@DIGEST]"
 }
@@ -202,4 +204,71 @@ func isDir(p string) bool {
 func exists(p string) bool {
 	_, err := os.Lstat(filepath.Clean(p))
 	return err == nil
+}
+
+// refList is a parsed list of references that all name one layout.
+type refList struct {
+	dir   string
+	refs  []layout.Ref // those with a tag or digest, in order
+	whole bool         // a bare LAYOUT was given
+	// short counts arguments given as a bare TAG or DIGEST after the
+	// first (the layout coming from the argument before).
+	short int
+}
+
+// parseRefList parses reference arguments that must all name one layout:
+// each LAYOUT[:TAG|@DIGEST]; after the first, a bare TAG or DIGEST
+// (sha256:…) that is not an existing directory names one of that same
+// layout, as tag's and untag's names do (oras and crane take bare tags).
+func parseRefList(args []string, use refUse) (refList, error) {
+	var rl refList
+	for i, a := range args {
+		if i > 0 && !exists(a) {
+			if r, ok := shortRef(rl.dir, a); ok {
+				rl.refs = append(rl.refs, r)
+				rl.short++
+				continue
+			}
+		}
+		r, err := parseRef(a, use)
+		if err != nil {
+			return rl, err
+		}
+		if i == 0 {
+			rl.dir = r.Layout
+		} else if filepath.Clean(r.Layout) != filepath.Clean(rl.dir) {
+			return rl, usagef("all references must name the same layout: %q and %q", rl.dir, r.Layout)
+		}
+		if r.Tag == "" && r.Digest == "" {
+			rl.whole = true
+		} else {
+			rl.refs = append(rl.refs, r)
+		}
+	}
+	return rl, nil
+}
+
+// shortRef reads a as a bare TAG, DIGEST or TAG@DIGEST (the digest
+// decides) of the layout dir.
+func shortRef(dir, a string) (layout.Ref, bool) {
+	tag, dgst, pinned := strings.Cut(a, "@")
+	if !pinned && (strings.HasPrefix(a, "sha256:") || strings.HasPrefix(a, "sha512:")) {
+		tag, dgst, pinned = "", a, true
+	}
+	if pinned {
+		if tag != "" && layout.ValidateTag(tag) != nil {
+			return layout.Ref{}, false
+		}
+		if r, err := layout.ParseRef(dir + "@" + dgst); err == nil && r.Digest != "" {
+			return r, true
+		}
+		return layout.Ref{}, false
+	}
+	if strings.Contains(a, ":") {
+		return layout.Ref{}, false
+	}
+	if layout.ValidateTag(a) == nil {
+		return layout.Ref{Layout: dir, Tag: a}, true
+	}
+	return layout.Ref{}, false
 }
