@@ -105,14 +105,7 @@ func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(
 		}
 		if n.Doc != nil {
 			for i, c := range n.Doc.Children() {
-				role := fmt.Sprintf("layer %d", i-1)
-				switch {
-				case n.Doc.IsIndex():
-					role = fmt.Sprintf("manifest %d", i)
-				case i == 0:
-					role = "config"
-				}
-				if err := visit(&Node{Descriptor: c, Parent: n, Role: role}, depth+1); err != nil {
+				if err := visit(&Node{Descriptor: c, Parent: n, Role: childRole(n.Doc, i)}, depth+1); err != nil {
 					return err
 				}
 			}
@@ -130,6 +123,18 @@ func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(
 		}
 	}
 	return nil
+}
+
+// childRole names a document's i-th child: "config", "layer N" or
+// "manifest N".
+func childRole(doc *Document, i int) string {
+	switch {
+	case doc.IsIndex():
+		return fmt.Sprintf("manifest %d", i)
+	case i == 0:
+		return "config"
+	}
+	return fmt.Sprintf("layer %d", i-1)
 }
 
 // Reachable returns every digest gc keeps, with sizes: what index.json's

@@ -76,3 +76,20 @@ func Harbor(m ocispec.Manifest, config []byte) HarborView {
 	sort.Strings(v.Skipped)
 	return v
 }
+
+// TargetsHarbor reports whether a manifest was made for Harbor's display:
+// a layer annotated as its icon, or a skip-list on its config. Harbor's
+// view and warnings matter for those; for others they are noise.
+func TargetsHarbor(config *ocispec.Descriptor, layers []ocispec.Descriptor) bool {
+	if config != nil {
+		if _, ok := config.Annotations[AnnotationHarborSkipList]; ok {
+			return true
+		}
+	}
+	for _, l := range layers {
+		if _, ok := l.Annotations[AnnotationHarborIcon]; ok {
+			return true
+		}
+	}
+	return false
+}

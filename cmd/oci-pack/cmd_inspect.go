@@ -16,31 +16,39 @@ import (
 
 func init() {
 	register(&command{
-		name:    "inspect",
-		args:    "LAYOUT:REF",
-		short:   "show the descriptor tree with sizes, media types, annotations, referrers, and Harbor's view",
-		long:    "oci-pack inspect models:llama-3-8b\noci-pack inspect models@sha256:0123… --format json\noci-pack inspect models:llama-3-8b --key cosign.pub   # and whether its signatures verify",
+		name:  "inspect",
+		args:  "LAYOUT:REF",
+		short: "show the descriptor tree with sizes, media types, annotations, referrers, and Harbor's view",
+		long: `oci-pack inspect models:llama-3-8b
+oci-pack inspect models@sha256:0123… --format json
+oci-pack inspect models:llama-3-8b --key cosign.pub   # and whether its signatures verify
+oci-pack inspect models:llama-3-8b --harbor     # what Harbor would show, and why it might show UNKNOWN
+Every descriptor is listed as its manifest lists it; a digest listed again is marked (same as …).`,
 		minArgs: 1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
+			harbor := fs.Bool("harbor", false, "show Harbor's view of every manifest (type, icon, metadata) and its warnings; shown anyway for artifacts with a Harbor icon or skip-list")
 			trust := trustFlags(fs)
 			return func(e *env, args []string) error {
 				p, err := trust.policy()
 				if err != nil {
 					return err
 				}
-				return runInspect(e, args, p)
+				return runInspect(e, args, *harbor, p)
 			}
 		},
 	})
 }
 
-// treeNode is the JSON shape of inspect's output.
+// treeNode is the JSON shape of inspect's output (docs/json).
 type treeNode struct {
 	Role       string             `json:"role"`
 	Descriptor ocispec.Descriptor `json:"descriptor"`
-	Document   *layout.Document   `json:"document,omitempty"`
-	Children   []*treeNode        `json:"children,omitempty"`
-	Harbor     *pack.HarborView   `json:"harbor,omitempty"`
+	// RepeatOf names the first listing of the same digest ("config",
+	// "layer 0 of v1"); that one carries the document and children.
+	RepeatOf string           `json:"repeatOf,omitempty"`
+	Document *layout.Document `json:"document,omitempty"`
+	Children []*treeNode      `json:"children,omitempty"`
+	Harbor   *pack.HarborView `json:"harbor,omitempty"`
 	// ImageVolume describes the image-volume form (root only).
 	ImageVolume *volumeView `json:"imageVolume,omitempty"`
 	// Signatures of this manifest or index: form, key hint, and with
@@ -55,7 +63,7 @@ type volumeView struct {
 	Files      []modelcar.Mirror  `json:"files"`
 }
 
-func runInspect(e *env, args []string, p *sign.Policy) error {
+func runInspect(e *env, args []string, harbor bool, p *sign.Policy) error {
 	ref, err := parseArtifact(args[0], readRef, false)
 	if err != nil {
 		return err
@@ -69,25 +77,11 @@ func runInspect(e *env, args []string, p *sign.Policy) error {
 	if err != nil {
 		return err
 	}
-	nodes := map[*layout.Node]*treeNode{}
-	var root *treeNode
-	err = l.Walk(e.ctx, []layout.Node{{Descriptor: desc, Role: ref.Name()}}, layout.WalkOptions{Referrers: true}, func(n *layout.Node) error {
-		t := &treeNode{Role: n.Role, Descriptor: n.Descriptor, Document: n.Doc}
-		nodes[n] = t
-		if n.Parent == nil {
-			root = t
-		} else if p := nodes[n.Parent]; p != nil {
-			p.Children = append(p.Children, t)
-		}
-		if n.Doc != nil && !n.Doc.IsIndex() {
-			hv := harborView(e, l, n.Doc)
-			t.Harbor = &hv
-		}
-		return nil
-	})
+	tree, err := l.Tree(e.ctx, layout.Node{Descriptor: desc, Role: ref.Name()}, layout.WalkOptions{Referrers: true})
 	if err != nil {
 		return err
 	}
+	root := inspectNode(e, l, tree, harbor)
 	if root.ImageVolume, err = readVolume(e, l, desc); err != nil {
 		return err
 	}
@@ -186,6 +180,20 @@ func addSignatures(e *env, l *layout.Layout, tag string, root *treeNode, p *sign
 	return nil
 }
 
+// inspectNode converts the layout's tree, adding Harbor's view of each
+// manifest when asked for or when the artifact targets Harbor.
+func inspectNode(e *env, l *layout.Layout, t *layout.TreeNode, harbor bool) *treeNode {
+	n := &treeNode{Role: t.Role, Descriptor: t.Descriptor, RepeatOf: t.RepeatOf, Document: t.Doc}
+	if t.Doc != nil && !t.Doc.IsIndex() && (harbor || pack.TargetsHarbor(t.Doc.Config, t.Doc.Layers)) {
+		hv := harborView(e, l, t.Doc)
+		n.Harbor = &hv
+	}
+	for _, c := range t.Children {
+		n.Children = append(n.Children, inspectNode(e, l, c, harbor))
+	}
+	return n
+}
+
 func harborView(e *env, l *layout.Layout, doc *layout.Document) pack.HarborView {
 	m := ocispec.Manifest{Config: *doc.Config, Layers: doc.Layers}
 	var config []byte
@@ -201,6 +209,9 @@ func printTree(e *env, t *treeNode, indent string, last bool) {
 	if t.Document != nil && t.Document.ArtifactType != "" {
 		line += "  artifactType=" + safe(t.Document.ArtifactType)
 	}
+	if t.RepeatOf != "" {
+		line += "  (same as " + safe(t.RepeatOf) + ")"
+	}
 	fmt.Fprintln(e.stdout, indent+line)
 	child := indent + "  "
 	for _, kv := range sortedAnnotations(d.Annotations) {
@@ -212,6 +223,14 @@ func printTree(e *env, t *treeNode, indent string, last bool) {
 		}
 		if t.Document.Subject != nil {
 			fmt.Fprintf(e.stdout, "%s· subject %s\n", child, t.Document.Subject.Digest)
+		}
+		if ex := t.Document.Annotations[pack.AnnotationExclude]; ex != "" {
+			var dirs map[string][]string
+			if json.Unmarshal([]byte(ex), &dirs) == nil {
+				for _, d := range sortedKeys(dirs) {
+					fmt.Fprintf(e.stdout, "%sexcluded from %s: %s\n", child, safe(d), safe(strings.Join(dirs[d], ", ")))
+				}
+			}
 		}
 	}
 	for _, s := range t.Signatures {
@@ -254,6 +273,15 @@ func sortedAnnotations(a map[string]string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // maxShownValue bounds an annotation value in inspect's text output.
