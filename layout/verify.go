@@ -31,10 +31,10 @@ type VerifyOptions struct {
 
 // Problem is one thing Verify found wrong.
 type Problem struct {
-	Kind   string // "missing", "corrupt", "invalid", "unreadable"
-	Digest digest.Digest
-	Where  string // "layer 1 of v1"
-	Detail string
+	Kind   string        `json:"kind"` // "missing", "corrupt", "invalid", "unreadable"
+	Digest digest.Digest `json:"digest,omitempty"`
+	Where  string        `json:"where,omitempty"` // "layer 1 of v1"
+	Detail string        `json:"detail"`
 	// Cause is the environment failure (permission denied, an I/O
 	// error, too many open files: fsx.IsEnvironment) that kept an
 	// "unreadable" blob from being checked; it says nothing about the

@@ -83,13 +83,17 @@ func runCopy(e *env, src, dst layout.Ref, referrers bool, policy layout.Conflict
 	if err != nil {
 		return err
 	}
-	if ch := res.Tag; ch.Old != "" && ch.Old != ch.New {
+	switch ch := res.Tag; {
+	case ch.Skipped:
+		e.infof("kept tag %s at %s (--tag-conflict skip)", dst.Tag, ch.Old)
+	case ch.Old != "" && ch.Old != ch.New:
 		e.infof("moved tag %s from %s", dst.Tag, ch.Old)
 	}
 	e.infof("copied %s: %d blob(s) (%s) copied, %d (%s) already present, %d referrer(s)",
 		root.Digest, res.Copied, humanBytes(res.CopiedBytes), res.Reused, humanBytes(res.ReusedBytes), len(res.Referrers))
 	if e.json() {
-		return e.printJSON(map[string]any{"digest": root.Digest, "copied": res.Copied, "copiedBytes": res.CopiedBytes, "reused": res.Reused, "reusedBytes": res.ReusedBytes, "referrers": res.Referrers})
+		return e.printJSON(map[string]any{"digest": root.Digest, "copied": res.Copied, "copiedBytes": res.CopiedBytes, "reused": res.Reused, "reusedBytes": res.ReusedBytes, "referrers": nonNil(res.Referrers),
+			"tag": dst.Tag, "skipped": res.Tag.Skipped, "previous": res.Tag.Old})
 	}
 	_, err = fmt.Fprintln(e.stdout, root.Digest)
 	return err

@@ -35,7 +35,7 @@ func init() {
 					return err
 				}
 				if e.json() {
-					return e.printJSON(map[string]any{"tags": u.Tags, "stored": u.Stored, "reachable": u.Reachable, "sumReferenced": u.SumReferenced, "savedByDedupe": saved, "unreachable": u.Stored - u.Reachable, "imageVolumeTwins": twins})
+					return e.printJSON(map[string]any{"tags": nonNil(u.Tags), "stored": u.Stored, "reachable": u.Reachable, "sumReferenced": u.SumReferenced, "savedByDedupe": saved, "unreachable": u.Stored - u.Reachable, "imageVolumeTwins": twins})
 				}
 				tw := e.table()
 				fmt.Fprintln(tw, "TAG\tREFERENCED\tUNIQUE\tDIGEST")

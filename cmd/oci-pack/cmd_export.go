@@ -156,10 +156,10 @@ func runExport(e *env, l *layout.Layout, out string, split int64, o archive.Expo
 	}
 	if e.json() {
 		return e.printJSON(map[string]any{
-			"output": out, "volumes": vols, "sidecar": res.Sidecar, "entries": res.Entries,
+			"output": out, "volumes": nonNil(vols), "sidecar": res.Sidecar, "entries": res.Entries,
 			"blobs": res.Blobs, "blobBytes": res.BlobBytes, "excluded": res.Excluded, "excludedBytes": res.ExcludedBytes,
-			"missing": res.Missing, "tarBytes": res.TarBytes, "compression": res.Compression,
-			"twins": res.Twins, "twinBytes": res.TwinBytes, "parity": res.Parity, "kept": res.Kept,
+			"missing": nonNil(res.Missing), "tarBytes": res.TarBytes, "compression": res.Compression,
+			"twins": res.Twins, "twinBytes": res.TwinBytes, "parity": nonNil(res.Parity), "kept": res.Kept,
 		})
 	}
 	return nil

@@ -31,11 +31,7 @@ func init() {
 					return err
 				}
 				if e.json() {
-					entries := res.Entries
-					if entries == nil {
-						entries = []layout.GCEntry{}
-					}
-					return e.printJSON(map[string]any{"dryRun": *dry, "entries": entries, "blobs": res.Blobs, "bytes": res.Bytes, "staging": res.Staging})
+					return e.printJSON(map[string]any{"dryRun": *dry, "entries": nonNil(res.Entries), "blobs": nonNil(res.Blobs), "bytes": res.Bytes, "staging": nonNil(res.Staging)})
 				}
 				verb, drop := "freed", "dropped"
 				if *dry {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/oci-pack/oci-pack/layout"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -13,7 +14,7 @@ func init() {
 	register(&command{
 		name:    "ls",
 		args:    "LAYOUT",
-		short:   "list tags with digest, artifactType, total size and created time",
+		short:   "list tags, sorted, with digest, artifactType, total size (what the tag reaches, an index's members included) and created time",
 		long:    "oci-pack ls models\noci-pack ls models --format json",
 		minArgs: 1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
@@ -23,6 +24,8 @@ func init() {
 	})
 }
 
+// lsRow is one line of ls; Size is the bytes of the distinct blobs the
+// tag reaches (its manifest or index, and everything that lists).
 type lsRow struct {
 	Tag          string `json:"tag"`
 	Digest       string `json:"digest"`
@@ -52,8 +55,9 @@ func runLs(e *env, args []string, all bool) error {
 			tags = append(tags, t)
 		}
 	}
-	// Each row reads its manifest (verified); rows are filled in parallel
-	// and printed in index order.
+	sort.SliceStable(tags, func(i, j int) bool { return tags[i].Name < tags[j].Name })
+	// Each row walks its graph (documents verified); rows are filled in
+	// parallel and printed sorted by tag.
 	rows := make([]lsRow, len(tags))
 	warnings := make([]error, len(tags))
 	g := new(errgroup.Group)
@@ -92,26 +96,24 @@ func lsRowOf(e *env, l *layout.Layout, t layout.Tag) (lsRow, error) {
 	if !layout.IsDocument(t.Descriptor) {
 		return row, nil
 	}
-	doc, err := l.ReadDocument(e.ctx, t.Descriptor)
+	var doc *layout.Document
+	row.Size = 0
+	err := l.Walk(e.ctx, []layout.Node{{Descriptor: t.Descriptor, Role: t.Name}}, layout.WalkOptions{}, func(n *layout.Node) error {
+		if n.Parent == nil {
+			doc = n.Doc
+		}
+		row.Size += n.Descriptor.Size
+		return nil
+	})
 	if err != nil {
+		row.Size = t.Descriptor.Size
 		return row, err
 	}
-	row.Size += docSize(doc)
 	row.Created = doc.Annotations[ocispec.AnnotationCreated]
 	if row.ArtifactType == "" {
 		row.ArtifactType = artifactTypeOf(doc)
 	}
 	return row, nil
-}
-
-// docSize is the bytes a document's direct children take (an index's
-// manifests count by their own size only).
-func docSize(doc *layout.Document) int64 {
-	var n int64
-	for _, c := range doc.Children() {
-		n += c.Size
-	}
-	return n
 }
 
 // artifactTypeOf is the artifact type as the spec defines it: artifactType,

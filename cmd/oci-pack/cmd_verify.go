@@ -60,7 +60,7 @@ oci-pack verify offline --repair /backup/models               # … or from anot
 					e.warnf("%s", w)
 				}
 				if e.json() {
-					if err := e.printJSON(map[string]any{"blobs": rep.Blobs, "bytesHashed": rep.Bytes, "problems": rep.Problems, "warnings": rep.Warnings, "ok": len(rep.Problems) == 0}); err != nil {
+					if err := e.printJSON(map[string]any{"blobs": rep.Blobs, "bytesHashed": rep.Bytes, "problems": nonNil(rep.Problems), "warnings": nonNil(rep.Warnings), "ok": len(rep.Problems) == 0}); err != nil {
 						return err
 					}
 				} else {

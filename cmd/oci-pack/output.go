@@ -17,6 +17,15 @@ func (e *env) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// nonNil is s, or an empty slice for nil: JSON lists print as [], never
+// null (docs/json).
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 // table returns a tab-aligned writer on stdout; Flush it.
 func (e *env) table() *tabwriter.Writer {
 	return tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)

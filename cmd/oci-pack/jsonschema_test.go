@@ -1,0 +1,144 @@
+//go:build unix
+
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// schemaDir holds one JSON Schema per command's --format json output.
+const schemaDir = "../../docs/json"
+
+// loadSchema compiles docs/json/NAME.schema.json.
+func loadSchema(t *testing.T, name string) *jsonschema.Schema {
+	t.Helper()
+	abs, err := filepath.Abs(filepath.Join(schemaDir, name+".schema.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft2020
+	c.AssertFormat = true
+	s, err := c.Compile("file://" + abs)
+	if err != nil {
+		t.Fatalf("schema for %s: %v", name, err)
+	}
+	return s
+}
+
+// validJSON checks that out is one JSON document valid against the
+// command's schema.
+func validJSON(t *testing.T, cmd string, args []string, out string) {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("oci-pack %s: stdout is not JSON: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	if dec.More() {
+		t.Fatalf("oci-pack %s: stdout holds more than one JSON document:\n%s", strings.Join(args, " "), out)
+	}
+	if err := loadSchema(t, cmd).Validate(v); err != nil {
+		t.Errorf("oci-pack %s: output does not match docs/json/%s.schema.json: %#v\n%s", strings.Join(args, " "), cmd, err, out)
+	}
+}
+
+// TestJSONSchemas runs every command with --format json and validates
+// what it prints against its schema in docs/json; every command that
+// prints JSON has one, and every schema names a command.
+func TestJSONSchemas(t *testing.T) {
+	work, _ := packed(t)
+	os.WriteFile(filepath.Join(work, "sbom.json"), []byte(`{"sbom":true}`), 0o644)
+	covered := map[string]bool{}
+	run := func(args ...string) {
+		t.Helper()
+		r := must(t, work, append(args, "--format", "json")...)
+		validJSON(t, args[0], args, r.stdout)
+		covered[args[0]] = true
+	}
+	run("init", "L2")
+	run("init", "L2")
+	run("pack", "L:v2", "src/b.bin", "--artifact-type", artifactType)
+	run("pack", "L:v2", "src/a.bin", "--artifact-type", artifactType, "--tag-conflict", "skip")
+	run("pack", "L:empty", "--artifact-type", artifactType)
+	run("attach", "L:v1", "sbom.json", "--artifact-type", "application/spdx+json")
+	run("referrers", "L:v1")
+	run("referrers", "L:v2")
+	run("index", "L:all", "L:v1", "v2", "--artifact-type", "application/vnd.acme.bundle.v1")
+	run("ls", "L")
+	run("ls", "L2")
+	run("inspect", "L:v1")
+	run("inspect", "L:all")
+	run("inspect", "L:empty", "--harbor")
+	run("tag", "L:v1", "latest", "L:stable")
+	run("tag", "L:v2", "latest", "--tag-conflict", "skip")
+	run("untag", "L:latest", "stable")
+	run("copy", "L:v1", "M")
+	run("export", "L:v1", "-o", "x.tar", "--split-size", "1KiB")
+	run("export", "L", "-o", "all.tar")
+	run("import", "x.tar.000", "N")
+	run("extract", "L:v1", "-o", "out")
+	run("verify", "L")
+	run("verify", "L:v1", "L:v2")
+	run("gc", "L", "--dry-run")
+	run("gc", "L")
+	run("du", "L")
+	run("du", "L2")
+	run("version")
+	// receipt prints JSON always.
+	r := must(t, work, "receipt", "N")
+	validJSON(t, "receipt", []string{"receipt", "N"}, r.stdout)
+	covered["receipt"] = true
+	// verify's problems too.
+	os.WriteFile(filepath.Join(work, "L2", "blobs", "sha256", strings.Repeat("0", 64)), nil, 0o644)
+	if err := os.WriteFile(filepath.Join(work, "M", "index.json"), bytes.Replace(mustRead(t, filepath.Join(work, "M", "index.json")), []byte(`"size":`), []byte(`"size":1`), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = ociPack(t, work, "verify", "M", "--format", "json")
+	if r.code != exitIntegrity {
+		t.Fatalf("verify of a damaged layout: %v", r)
+	}
+	validJSON(t, "verify", []string{"verify", "M"}, r.stdout)
+
+	for _, c := range visibleCommands() {
+		if c.name == "completion" {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(schemaDir, c.name+".schema.json")); err != nil {
+			t.Errorf("command %s has no docs/json/%s.schema.json", c.name, c.name)
+		}
+		if !covered[c.name] && commands[c.name] != nil && c.name != "push" && c.name != "pull" {
+			t.Errorf("command %s: its JSON is not checked here", c.name)
+		}
+	}
+	// The schemas are strict: a missing field or an unknown one fails.
+	for _, bad := range []map[string]any{{"layout": "L"}, {"layout": "L", "created": true, "extra": 1}} {
+		if loadSchema(t, "init").Validate(bad) == nil {
+			t.Errorf("init schema accepts %v", bad)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(schemaDir, "*.schema.json"))
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".schema.json")
+		if _, ok := commands[name]; !ok {
+			t.Errorf("%s documents no command", f)
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
