@@ -10,6 +10,7 @@ import (
 	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
+	"github.com/oci-pack/oci-pack/pack"
 	"github.com/spf13/pflag"
 )
 
@@ -17,7 +18,7 @@ func init() {
 	register(&command{
 		name:  "completion",
 		args:  "bash|zsh|fish",
-		short: "print a shell completion script (commands, flags, and tags after LAYOUT:)",
+		short: "print a shell completion script (commands, flags, their values, and tags after LAYOUT:)",
 		long: `source <(oci-pack completion bash)
 oci-pack completion zsh > "${fpath[1]}/_oci-pack"
 oci-pack completion fish > ~/.config/fish/completions/oci-pack.fish`,
@@ -81,6 +82,9 @@ func completeRef(word string) []string {
 	}
 	var out []string
 	for _, t := range layout.Tags(idx) {
+		if layout.IsReferrersTag(t.Name) {
+			continue // the layout's own bookkeeping, not a user's tag
+		}
 		if strings.HasPrefix(t.Name, word[i+1:]) {
 			out = append(out, dir+":"+t.Name)
 		}
@@ -89,13 +93,46 @@ func completeRef(word string) []string {
 	return out
 }
 
-// flagNames lists a command's long flags, from the same definitions the
-// command parses with.
+// flagNames lists a command's long flags (not hidden ones), from the same
+// definitions the command parses with.
 func flagNames(c *command) []string {
 	fs, _ := newFlagSet(c, new(globals))
 	var out []string
-	fs.VisitAll(func(f *pflag.Flag) { out = append(out, "--"+f.Name) })
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			out = append(out, "--"+f.Name)
+		}
+	})
 	return out
+}
+
+// enumValues are the values a flag takes from a fixed set, for completion.
+func enumValues(f *pflag.Flag) []string {
+	switch f.Name {
+	case "format":
+		return []string{"text", "json"}
+	case "tag-conflict":
+		return conflictValues
+	case "preset":
+		return pack.Presets()
+	case "compression":
+		if f.DefValue == string(pack.CompressionAuto) {
+			return []string{"auto", "none", "gzip", "zstd"}
+		}
+		return []string{"none", "gzip", "zstd"}
+	}
+	return nil
+}
+
+// enumFlags calls fn for each of c's own flags (not the global --format,
+// which the scripts handle once) that takes a fixed set of values.
+func enumFlags(c *command, fn func(name string, values []string)) {
+	fs, _ := newFlagSet(c, new(globals))
+	fs.VisitAll(func(f *pflag.Flag) {
+		if v := enumValues(f); v != nil && !f.Hidden && f.Name != "format" {
+			fn(f.Name, v)
+		}
+	})
 }
 
 func visibleCommands() []*command {
@@ -120,6 +157,13 @@ func writeBash(w io.Writer) error {
 		b.WriteString(c.name)
 	}
 	b.WriteString(" help\" -- \"$cur\"))\n    return\n  fi\n")
+	b.WriteString("  case \"${COMP_WORDS[1]} ${COMP_WORDS[COMP_CWORD-1]}\" in\n")
+	for _, c := range visibleCommands() {
+		enumFlags(c, func(name string, values []string) {
+			fmt.Fprintf(&b, "  %q) COMPREPLY=($(compgen -W %q -- \"$cur\")); return ;;\n", c.name+" --"+name, strings.Join(values, " "))
+		})
+	}
+	b.WriteString("  *\" --format\") COMPREPLY=($(compgen -W \"text json\" -- \"$cur\")); return ;;\n  esac\n")
 	b.WriteString("  case \"$cur\" in\n  -*)\n    local opts=\"\"\n    case \"${COMP_WORDS[1]}\" in\n")
 	for _, c := range visibleCommands() {
 		fmt.Fprintf(&b, "    %s) opts=%q ;;\n", c.name, strings.Join(flagNames(c), " "))
@@ -142,6 +186,13 @@ func writeZsh(w io.Writer) error {
 		fmt.Fprintf(&b, "    %s\n", zshQuote(c.name+":"+c.short))
 	}
 	b.WriteString("  )\n  if (( CURRENT == 2 )); then\n    _describe 'command' cmds\n    return\n  fi\n")
+	b.WriteString("  case \"$words[2] $words[CURRENT-1]\" in\n")
+	for _, c := range visibleCommands() {
+		enumFlags(c, func(name string, values []string) {
+			fmt.Fprintf(&b, "    %s) compadd -- %s; return ;;\n", zshQuote(c.name+" --"+name), strings.Join(values, " "))
+		})
+	}
+	b.WriteString("    *' --format') compadd -- text json; return ;;\n  esac\n")
 	b.WriteString("  if [[ $PREFIX == -* ]]; then\n    case $words[2] in\n")
 	for _, c := range visibleCommands() {
 		fmt.Fprintf(&b, "    %s) opts=(%s) ;;\n", c.name, strings.Join(flagNames(c), " "))
@@ -165,7 +216,14 @@ func writeFish(w io.Writer) error {
 	for _, c := range visibleCommands() {
 		fs, _ := newFlagSet(c, new(globals))
 		fs.VisitAll(func(f *pflag.Flag) {
-			fmt.Fprintf(&b, "complete -c oci-pack -n '__fish_seen_subcommand_from %s' -l %s -d %s\n", c.name, f.Name, zshQuote(f.Usage))
+			if f.Hidden {
+				return
+			}
+			values := ""
+			if v := enumValues(f); v != nil {
+				values = " -xa " + zshQuote(strings.Join(v, " "))
+			}
+			fmt.Fprintf(&b, "complete -c oci-pack -n '__fish_seen_subcommand_from %s' -l %s%s -d %s\n", c.name, f.Name, values, zshQuote(f.Usage))
 		})
 	}
 	b.WriteString("complete -c oci-pack -n 'not __fish_use_subcommand; and string match -q -- \"*:*\" (commandline -ct)' -f -a '(oci-pack __complete (commandline -ct) 2>/dev/null)'\n")
