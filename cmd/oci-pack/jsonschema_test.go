@@ -135,4 +135,3 @@ func TestJSONSchemas(t *testing.T) {
 		}
 	}
 }
-
