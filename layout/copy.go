@@ -21,6 +21,9 @@ type CopyOptions struct {
 	// untagged.
 	Tag      string
 	Conflict Conflict
+	// Progress, if not nil, is told about each blob copied (after the
+	// overall total of the graph's bytes).
+	Progress Progress
 }
 
 // CopyResult says what CopyGraph did.
@@ -114,12 +117,19 @@ func CopyGraph(ctx context.Context, src, dst *Layout, root ocispec.Descriptor, o
 			return nil, err
 		}
 	}
+	var total int64
+	for _, d := range nodes {
+		total += d.Size
+	}
+	o.Progress.Total(total)
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(o.Jobs, 1))
 	for _, d := range nodes {
 		g.Go(func() error {
-			reused, err := copyBlob(gctx, src.Blobs(), dst.Blobs(), d)
+			tr := o.Progress.Start(d.Digest.String(), d.Size)
+			reused, err := copyBlob(gctx, src.Blobs(), dst.Blobs(), d, tr.Add)
+			tr.Done(err)
 			if err != nil {
 				return err
 			}
@@ -138,10 +148,11 @@ func CopyGraph(ctx context.Context, src, dst *Layout, root ocispec.Descriptor, o
 	return res, g.Wait()
 }
 
-func copyBlob(ctx context.Context, src, dst *cas.Store, d ocispec.Descriptor) (bool, error) {
+func copyBlob(ctx context.Context, src, dst *cas.Store, d ocispec.Descriptor, add func(int64)) (bool, error) {
 	if ok, err := dst.Has(ctx, d); err != nil {
 		return false, err
 	} else if ok {
+		add(d.Size)
 		return true, nil
 	}
 	rc, err := src.Open(ctx, d.Digest)
@@ -153,7 +164,7 @@ func copyBlob(ctx context.Context, src, dst *cas.Store, d ocispec.Descriptor) (b
 	if err != nil {
 		return false, err
 	}
-	if _, err := io.CopyBuffer(w, rc, make([]byte, 1<<20)); err != nil {
+	if _, err := io.CopyBuffer(io.MultiWriter(w, progressWriter(add)), rc, make([]byte, 1<<20)); err != nil {
 		w.Abort()
 		return false, fmt.Errorf("copy %s: %w", d.Digest, err)
 	}

@@ -68,6 +68,10 @@ type Options struct {
 	Repair bool
 	// Notify, if not nil, is told when the repair allowance was needed.
 	Notify func(string)
+	// Waiting, if not nil, is told once per wait, as a lock is found busy
+	// and the wait begins (LockTimeout != 0): what is locked, and who
+	// holds it ("pid 1234 (oci-pack pack)", where the platform tells).
+	Waiting func(what string, holders []string)
 }
 
 func (o Options) context() context.Context {

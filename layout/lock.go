@@ -36,6 +36,7 @@ func (l *Layout) lockFile(ctx context.Context, rel string, exclusive bool, timeo
 	path := filepath.Join(l.dir, rel)
 	start := time.Now()
 	wait := 5 * time.Millisecond
+	told := false
 	for {
 		ok, err := tryLock(f, exclusive)
 		if err != nil {
@@ -46,6 +47,10 @@ func (l *Layout) lockFile(ctx context.Context, rel string, exclusive bool, timeo
 			return &fileLock{f: f}, nil
 		}
 		waited := time.Since(start)
+		if !told && timeout != 0 && l.opts.Waiting != nil {
+			told = true
+			l.opts.Waiting(what, lockHolders(path))
+		}
 		if timeout >= 0 && waited >= timeout {
 			f.Close()
 			holders := lockHolders(path)

@@ -10,6 +10,20 @@ package layout
 // reports nothing.
 type Progress func(item string, total int64) (add func(n int64), done func(err error))
 
+// ProgressTotal is the item name with which a producer announces, once
+// and before its items start, the bytes all its items will add up to (-1:
+// unknown), so a consumer can draw an overall bar with a rate and an ETA.
+// That call's add and done are never used. A consumer that does not know
+// it may ignore any item of this name.
+const ProgressTotal = "\x00total"
+
+// Total announces the overall total (ProgressTotal); a no-op on nil.
+func (p Progress) Total(n int64) {
+	if p != nil {
+		p(ProgressTotal, n)
+	}
+}
+
 // ProgressItem is one item's reporter, safe to call on a nil Progress.
 type ProgressItem struct {
 	Add  func(n int64)

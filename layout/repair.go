@@ -143,7 +143,7 @@ func (s LayoutSource) Restore(ctx context.Context, dst *Layout, want map[digest.
 		} else if st.State != cas.Trusted || st.Size != d.Size {
 			continue // the source lacks it too (or holds it corrupt)
 		}
-		if _, err := copyBlob(ctx, s.L.blobs, dst.blobs, d); err != nil {
+		if _, err := copyBlob(ctx, s.L.blobs, dst.blobs, d, func(int64) {}); err != nil {
 			return got, err
 		}
 		got = append(got, d.Digest)

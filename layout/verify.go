@@ -25,8 +25,9 @@ type VerifyOptions struct {
 	Fast bool
 	Jobs int   // parallel hashers; <= 0 means 1
 	Refs []Ref // limit to these refs' graphs (with referrers); empty: all of index.json
-	// Progress, if not nil, is told how many bytes were hashed.
-	Progress func(n int64)
+	// Progress, if not nil, is told about each leaf blob as it is
+	// checked (bytes hashed), after the overall total.
+	Progress Progress
 }
 
 // Problem is one thing Verify found wrong.
@@ -137,6 +138,13 @@ func (l *Layout) Verify(ctx context.Context, o VerifyOptions) (*Report, error) {
 	if err := wg.Wait(); err != nil {
 		return nil, err
 	}
+	var total int64
+	for _, n := range leaves {
+		if !o.Fast || n.Descriptor.Size <= FastHashLimit {
+			total += n.Descriptor.Size
+		}
+	}
+	o.Progress.Total(total)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(jobs)
 	for _, n := range leaves {
@@ -222,11 +230,9 @@ func (l *Layout) checkBlob(ctx context.Context, n *Node, o VerifyOptions, warn f
 		return failed(err), 0, nil
 	}
 	defer rc.Close()
-	var w io.Writer = io.Discard
-	if o.Progress != nil {
-		w = progressWriter(o.Progress)
-	}
-	n64, err := io.Copy(w, rc)
+	tr := o.Progress.Start(n.Path(), d.Size)
+	n64, err := io.Copy(progressWriter(tr.Add), rc)
+	tr.Done(err)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, n64, ctx.Err()

@@ -307,6 +307,11 @@ func buildLayers(ctx context.Context, l *layout.Layout, cache *statCache, plans 
 	if compressed > 1 {
 		conc = max(1, o.Jobs/min(compressed, o.Jobs))
 	}
+	var total int64
+	for _, p := range plans {
+		total += p.size
+	}
+	o.Progress.Total(total)
 	var mu sync.Mutex
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(2 * o.Jobs)

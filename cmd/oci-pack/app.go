@@ -111,7 +111,7 @@ func (e *env) openRepair(dir string, mode layout.Mode) (*layout.Layout, error) {
 // context, and reporting blobs repaired from verified bytes (I6).
 // Staging is removed at a forced exit by layout.RemoveStaging.
 func (e *env) openWith(dir string, o layout.Options) (*layout.Layout, error) {
-	o.LockTimeout, o.Context = e.lockTimeout(), e.ctx
+	o.LockTimeout, o.Context, o.Waiting = e.lockTimeout(), e.ctx, e.waiting
 	l, err := layout.Open(dir, o)
 	if err != nil {
 		return nil, err
@@ -120,6 +120,20 @@ func (e *env) openWith(dir string, o layout.Options) (*layout.Layout, error) {
 		e.warnf("repaired corrupt blob %s in %s from verified bytes (it was: %s)", r.Digest, dir, r.Why)
 	})
 	return l, nil
+}
+
+// waiting says once on stderr that the command waits for another
+// process's lock, and whose.
+func (e *env) waiting(what string, holders []string) {
+	by := ""
+	if len(holders) > 0 {
+		by = " by " + strings.Join(holders, ", ")
+	}
+	limit := "until it is free"
+	if t := e.lockTimeout(); t > 0 {
+		limit = "up to " + t.String() + " (--lock-timeout)"
+	}
+	e.infof("oci-pack %s: %s is locked%s; waiting %s", e.cmd.name, what, by, limit)
 }
 
 // run parses args and runs one command; it returns the exit code.

@@ -79,7 +79,9 @@ func runCopy(e *env, src, dst layout.Ref, referrers bool, policy layout.Conflict
 	if err != nil {
 		return err
 	}
-	res, err := layout.Copy(e.ctx, sl, dl, root, layout.CopyOptions{Referrers: referrers, Jobs: e.g.jobs, Tag: dst.Tag, Conflict: policy})
+	prog, wait := e.progress()
+	res, err := layout.Copy(e.ctx, sl, dl, root, layout.CopyOptions{Referrers: referrers, Jobs: e.g.jobs, Tag: dst.Tag, Conflict: policy, Progress: prog})
+	wait()
 	if err != nil {
 		return err
 	}

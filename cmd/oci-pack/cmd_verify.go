@@ -47,12 +47,15 @@ oci-pack verify offline --repair /backup/models               # … or from anot
 				}
 				defer l.Close()
 				vo := layout.VerifyOptions{Fast: *fast, Jobs: e.g.jobs, Refs: refs.refs}
+				prog, wait := e.progress()
+				vo.Progress = prog
 				var rep *layout.Report
 				if *repair != "" {
 					rep, err = e.repair(l, *repair, vo)
 				} else {
 					rep, err = l.Verify(e.ctx, vo)
 				}
+				wait()
 				if err != nil {
 					return err
 				}

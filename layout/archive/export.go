@@ -115,6 +115,7 @@ func (p *exportPlan) exportFrom(ctx context.Context, l *layout.Layout, w io.Writ
 func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer, prog layout.Progress, res *ExportResult, skip int64) (err error) {
 	idx := mustMarshal(p.index) // for progress; the twins add their annotation below
 	cw := &countingWriter{w: w}
+	prog.Total(p.tarSize(len(idx)))
 	tr := prog.Start("export", p.tarSize(len(idx)))
 	cw.progress = tr
 	defer func() { tr.Done(err) }()

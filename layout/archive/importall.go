@@ -48,6 +48,15 @@ func ImportAll(ctx context.Context, l *layout.Layout, srcs []Source, o ImportOpt
 		src string // the archive that set it
 	}
 	tagFrom := map[string]origin{}
+	var size int64
+	for _, src := range srcs {
+		if src.Size <= 0 {
+			size = -1
+			break
+		}
+		size += src.Size
+	}
+	o.Progress.Total(size)
 	for _, src := range srcs {
 		idx, res, err := readArchive(ctx, l, src, o)
 		if err != nil {

@@ -283,6 +283,15 @@ func (x *extraction) run(ctx context.Context) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(x.o.Jobs)
 	prog := x.o.Progress
+	var total int64
+	for _, mp := range x.manifests {
+		for _, lp := range mp.layers {
+			if lp.kind != layerSkip {
+				total += lp.desc.Size
+			}
+		}
+	}
+	prog.Total(total)
 	for _, mp := range x.manifests {
 		if mp.image {
 			g.Go(func() error { return x.unpackImage(gctx, mp, prog) })
