@@ -105,7 +105,7 @@ func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(
 		}
 		if n.Doc != nil {
 			for i, c := range n.Doc.Children() {
-				if err := visit(&Node{Descriptor: c, Parent: n, Role: childRole(n.Doc, i)}, depth+1); err != nil {
+				if err := visit(&Node{Descriptor: c, Parent: n, Role: ChildRole(n.Doc, i)}, depth+1); err != nil {
 					return err
 				}
 			}
@@ -125,9 +125,9 @@ func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(
 	return nil
 }
 
-// childRole names a document's i-th child: "config", "layer N" or
+// ChildRole names a document's i-th child: "config", "layer N" or
 // "manifest N".
-func childRole(doc *Document, i int) string {
+func ChildRole(doc *Document, i int) string {
 	switch {
 	case doc.IsIndex():
 		return fmt.Sprintf("manifest %d", i)

@@ -53,7 +53,7 @@ func (l *Layout) Tree(ctx context.Context, root Node, o WalkOptions) (*TreeNode,
 		first[n.Descriptor.Digest] = t
 		if n.Doc != nil {
 			for i, c := range n.Doc.Children() {
-				ct := &TreeNode{Node: Node{Descriptor: c, Parent: n, Role: childRole(n.Doc, i)}}
+				ct := &TreeNode{Node: Node{Descriptor: c, Parent: n, Role: ChildRole(n.Doc, i)}}
 				if f, seen := first[c.Digest]; seen {
 					ct.RepeatOf = f.Path()
 				} else {

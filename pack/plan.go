@@ -188,6 +188,7 @@ func planDir(ctx context.Context, p *layerPlan, alg compress.Algorithm, o Option
 	}
 	p.entries = entries
 	p.tarred = true
+	warnLinksOutside(p, o.Warn)
 	base, fromType := compress.FromMediaType(p.mediaType)
 	switch {
 	case p.mediaType != "" && fromType != compress.None:

@@ -64,17 +64,17 @@ oci-pack copy registry.local/a/llama:v1 registry.local/b/llama:v1`,
 	})
 }
 
-func runCopy(e *env, src, dst layout.Ref, referrers bool, policy layout.Conflict) error {
+func runCopy(e *env, src, dst layout.Ref, referrers bool, policy layout.Conflict) (err error) {
 	sl, err := e.open(src.Layout, layout.ReadOnly, false)
 	if err != nil {
 		return err
 	}
 	defer sl.Close()
-	dl, err := e.open(dst.Layout, layout.ReadWrite, true)
+	dl, finish, err := e.openTarget(dst.Layout)
 	if err != nil {
 		return err
 	}
-	defer dl.Close()
+	defer func() { finish(err) }()
 	root, err := sl.Resolve(e.ctx, src)
 	if err != nil {
 		return err

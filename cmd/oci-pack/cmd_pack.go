@@ -65,16 +65,16 @@ Tar layers store permissions as git does (0644, or 0755 for directories and exec
 
 // runPack packs into ref's layout, tags the result and reports it. The
 // arguments are checked before the layout is opened or created.
-func runPack(e *env, ref layout.Ref, in []pack.Input, o pack.Options) error {
+func runPack(e *env, ref layout.Ref, in []pack.Input, o pack.Options) (err error) {
 	o.Tag = ref.Tag
 	if err := pack.Check(in, o); err != nil {
 		return err
 	}
-	l, err := e.open(ref.Layout, layout.ReadWrite, true)
+	l, finish, err := e.openTarget(ref.Layout)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
+	defer func() { finish(err) }()
 	prog, wait := e.progress()
 	o.Progress = prog
 	res, err := pack.Pack(e.ctx, l, in, o)

@@ -64,7 +64,7 @@ func (f *packFlags) options(e *env) (pack.Options, error) {
 		AllowOutside: f.allowOutside,
 		PreserveMode: f.preserveMode,
 		Exclude:      f.exclude,
-		Warn:         func(s string) { e.warnf("%s", s) },
+		Warn:         func(s string) { e.warnf("%s", safe(s)) },
 	}
 	if f.config != "" {
 		o.ConfigPath, o.ConfigMediaType = splitMediaType(f.config)

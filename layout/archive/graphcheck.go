@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
@@ -20,6 +21,7 @@ import (
 // does not stop at the first missing blob: the error names every one.
 func checkGraph(ctx context.Context, l *layout.Layout, idx *ocispec.Index) error {
 	var bad problems
+	var missing []string
 	visited := map[digest.Digest]bool{}
 	var visit func(n *layout.Node, depth int) error
 	visit = func(n *layout.Node, depth int) error {
@@ -44,6 +46,7 @@ func checkGraph(ctx context.Context, l *layout.Layout, idx *ocispec.Index) error
 			return nil
 		case info.State == cas.Absent:
 			bad = append(bad, fmt.Errorf("missing blob %s (%s): in neither the archive nor the layout: %w", d.Digest, n.Path(), layout.ErrMissingBlob))
+			missing = append(missing, fmt.Sprintf("%s (%s)", d.Digest, n.Path()))
 			return nil
 		case info.State == cas.Corrupt:
 			bad = append(bad, fmt.Errorf("corrupt blob %s (%s) in the layout, %s, and the archive does not carry it: %w", d.Digest, n.Path(), info.Why, layout.ErrCorrupt))
@@ -66,7 +69,7 @@ func checkGraph(ctx context.Context, l *layout.Layout, idx *ocispec.Index) error
 			}
 		}
 		for i, c := range doc.Children() {
-			if err := visit(&layout.Node{Descriptor: c, Parent: n, Role: childRole(doc, i)}, depth+1); err != nil {
+			if err := visit(&layout.Node{Descriptor: c, Parent: n, Role: layout.ChildRole(doc, i)}, depth+1); err != nil {
 				return err
 			}
 		}
@@ -88,18 +91,23 @@ func checkGraph(ctx context.Context, l *layout.Layout, idx *ocispec.Index) error
 				break
 			}
 		}
+		if n := idx.Annotations[AnnotationDelta]; n != "" && len(missing) == len(bad) {
+			return deltaMissing(n, missing)
+		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
 
-// childRole names a document's i-th child as layout.Walk does.
-func childRole(doc *layout.Document, i int) string {
-	switch {
-	case doc.IsIndex():
-		return fmt.Sprintf("manifest %d", i)
-	case i == 0:
-		return "config"
+// deltaMissing says, in one line, that a delta export (which left out
+// excluded blobs the receipt listed) met a layout without what it builds
+// on.
+func deltaMissing(excluded string, missing []string) error {
+	first := missing
+	more := ""
+	if len(first) > 3 {
+		first, more = first[:3], fmt.Sprintf(" and %d more", len(missing)-3)
 	}
-	return fmt.Sprintf("layer %d", i-1)
+	return fmt.Errorf("the archive is a delta, made against a receipt (it leaves out %s blob(s) the receiving site held), and this layout lacks %d blob(s) it builds on: %s%s; import the archive it builds on first, or export again against this layout's receipt: %w",
+		excluded, len(missing), strings.Join(first, ", "), more, layout.ErrMissingBlob)
 }

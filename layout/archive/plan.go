@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
+	"strconv"
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
@@ -160,6 +162,14 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 		return nil, err
 	}
 	p.markDocumentsDone(signed)
+	if p.excluded > 0 {
+		ann := maps.Clone(p.index.Annotations)
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[AnnotationDelta] = strconv.Itoa(p.excluded)
+		p.index.Annotations = ann
+	}
 	idxBytes := mustMarshal(p.index)
 	if _, err := layout.ParseIndex(idxBytes); err != nil {
 		return nil, fmt.Errorf("export index.json: %w", err)
@@ -169,6 +179,11 @@ func plan(ctx context.Context, l *layout.Layout, o ExportOptions) (*exportPlan, 
 	}
 	return p, nil
 }
+
+// AnnotationDelta, on an archive's index.json, marks a delta export: the
+// number of blobs left out because the receiving site's receipt listed
+// them. Import names it when the layout lacks what the delta builds on.
+const AnnotationDelta = "io.github.oci-pack.delta.excluded"
 
 // addReferrersIndexes carries the referrers-tag (sha256-<hex>) index of
 // every exported subject, so tools that look for referrers only there

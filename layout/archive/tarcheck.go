@@ -98,7 +98,7 @@ func checkEntry(hdr *tar.Header) (entry, error) {
 	case len(parts) == 1 && parts[0] != layout.BlobsDir && hdr.Typeflag == tar.TypeReg:
 		return e, nil // an extra file beside the layout
 	case parts[0] != layout.BlobsDir || len(parts) > 3:
-		return e, fmt.Errorf("archive entry %q is outside the OCI layout shape (oci-layout, index.json, blobs/<alg>/<digest>): %w", raw, ErrInvalid)
+		return e, fmt.Errorf("archive entry %q is outside the OCI layout shape (oci-layout, index.json, blobs/<alg>/<digest>)%s: %w", raw, nestedHint(hdr, parts), ErrInvalid)
 	case len(parts) == 1:
 		return e, wantType(hdr, tar.TypeDir)
 	case len(parts) == 2:
@@ -173,4 +173,20 @@ func parseTarNumber(b []byte) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(s, 8, 64)
 	return n, err == nil
+}
+
+// nestedHint explains an entry that looks like a layout inside a
+// directory — what `tar cf x.tar L` makes — or "".
+func nestedHint(hdr *tar.Header, parts []string) string {
+	nested := len(parts) == 1 && hdr.Typeflag == tar.TypeDir
+	if len(parts) > 1 {
+		switch parts[1] {
+		case layout.LayoutFile, layout.IndexFile, layout.BlobsDir:
+			nested = true
+		}
+	}
+	if !nested {
+		return ""
+	}
+	return fmt.Sprintf("; the archive holds a layout inside the directory %q: make it from inside the layout (tar -C %q -cf FILE .) or with oci-pack export", parts[0]+"/", parts[0])
 }

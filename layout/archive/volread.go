@@ -79,6 +79,9 @@ func OpenVolumes(paths []string) (*VolumeReader, error) {
 	v := &VolumeReader{paths: paths, named: min(named, len(paths)), want: base + SidecarSuffix}
 	for i, p := range paths {
 		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) && exists(volumePath(p, 0)) {
+			return nil, fmt.Errorf("%w; it was written as volumes: give the first, %s (the others are found from it)", err, volumePath(p, 0))
+		}
 		if err != nil {
 			return nil, err
 		}
