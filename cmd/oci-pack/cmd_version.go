@@ -9,7 +9,9 @@ import (
 )
 
 // Set by the Makefile with -ldflags "-X main.version=… -X main.commit=…".
-// `go install …@vX` leaves them empty; the module build info fills in.
+// Otherwise the build info fills in: `go install …@vX.Y.Z` records the
+// module version; `go build` in a checkout records a pseudo-version
+// (Go ≥ 1.24) and the commit (vcs.revision, vcs.modified).
 var (
 	version = ""
 	commit  = ""
@@ -54,21 +56,34 @@ type buildInfo struct {
 }
 
 func versionInfo() buildInfo {
+	bi, _ := debug.ReadBuildInfo()
+	return versionFrom(bi, version, commit)
+}
+
+// versionFrom is the version report from the build info bi (nil: none)
+// and the -ldflags values.
+func versionFrom(bi *debug.BuildInfo, version, commit string) buildInfo {
 	info := buildInfo{Version: version, Commit: commit, Go: runtime.Version(), Modules: map[string]string{}}
 	for _, m := range versionModules {
 		info.Modules[m] = "unknown"
 	}
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
+	if bi == nil {
 		return withDefaults(info)
 	}
 	if info.Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		info.Version = bi.Main.Version
 	}
+	modified := false
 	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && info.Commit == "" && len(s.Value) >= 12 {
+		switch {
+		case s.Key == "vcs.revision" && info.Commit == "" && len(s.Value) >= 12:
 			info.Commit = s.Value[:12]
+		case s.Key == "vcs.modified" && s.Value == "true":
+			modified = true
 		}
+	}
+	if modified && commit == "" && info.Commit != "" {
+		info.Commit += "-dirty"
 	}
 	for _, d := range bi.Deps {
 		if _, ok := info.Modules[d.Path]; ok {
