@@ -74,6 +74,7 @@ func packAndExtract(t *testing.T, inputs []pack.Input, compression string, o Opt
 	l := newLayout(t)
 	res, err := pack.Pack(context.Background(), l, inputs, pack.Options{
 		ArtifactType: "application/vnd.test.artifact", Compression: compress.Algorithm(compression), Jobs: 2, MTime: time.Unix(0, 0),
+		PreserveMode: true, // the round trip checks modes
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -226,6 +227,7 @@ func packTransferExtract(t *testing.T, dir, compression, out string) {
 	l := newLayout(t)
 	res, err := pack.Pack(ctx, l, []pack.Input{{Path: dir}}, pack.Options{
 		ArtifactType: "application/vnd.test.artifact", Compression: compress.Algorithm(compression), Jobs: 2, MTime: time.Unix(0, 0),
+		PreserveMode: true, // the round trip checks modes
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -334,7 +336,7 @@ func TestBudget(t *testing.T) {
 	l := newLayout(t)
 	d := tarLayer(t, l, "t", dir("t/"), file("t/zeros", strings.Repeat("\x00", 1<<20)))
 	out := filepath.Join(t.TempDir(), "out")
-	mustFail(t, l, putManifest(t, l, "v1", nil, d), Options{Dir: out, MaxBytes: 64 << 10}, compress.ErrTooLarge, "--max-bytes")
+	mustFail(t, l, putManifest(t, l, "v1", nil, d), Options{Dir: out, MaxBytes: 64 << 10}, compress.ErrTooLarge, "the byte limit given")
 	noFinalNames(t, out)
 
 	// Raw files whose sizes alone exceed the budget fail before any read.
