@@ -6,6 +6,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/sign"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
 
@@ -17,7 +18,7 @@ func init() {
 		long: `oci-pack sign models:llama-3-8b --key cosign.key
 oci-pack sign models:llama-3-8b models:mistral-7b --key release.key --legacy-tag
 oci-pack sign models:multiarch --key cosign.key --recursive      # the index and each manifest in it
-oci-pack verify models llama-3-8b --key cosign.pub`,
+oci-pack verify models:llama-3-8b --key cosign.pub`,
 		minArgs: 1, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			key := fs.String("key", "", "private key: cosign's encrypted key (password from OCI_PACK_PASSWORD, COSIGN_PASSWORD or a prompt) or PKCS#8 PEM (required)")
@@ -31,12 +32,9 @@ oci-pack verify models llama-3-8b --key cosign.pub`,
 				var dir string
 				var refs []layout.Ref
 				for _, a := range args {
-					r, err := layout.ParseRef(a)
+					r, err := parseArtifact(a, writeRef, false)
 					if err != nil {
-						return usagef("%v", err)
-					}
-					if r.Tag == "" && r.Digest == "" {
-						return usagef("sign needs LAYOUT:TAG or LAYOUT@DIGEST, got %q", a)
+						return err
 					}
 					if dir != "" && r.Layout != dir {
 						return usagef("all references must name the same layout: %q and %q", dir, r.Layout)
@@ -76,7 +74,7 @@ oci-pack verify models llama-3-8b --key cosign.pub`,
 					all = append(all, sigs...)
 				}
 				if e.json() {
-					return e.printJSON(all)
+					return e.printJSON(signatureLines(all))
 				}
 				for _, sg := range all {
 					fmt.Fprintln(e.stdout, sg.Referrer.Digest)
@@ -85,6 +83,27 @@ oci-pack verify models llama-3-8b --key cosign.pub`,
 			}
 		},
 	})
+}
+
+// signatureLine is one signature in sign's JSON output (docs/json).
+type signatureLine struct {
+	Subject   ocispec.Descriptor  `json:"subject"`
+	Referrer  ocispec.Descriptor  `json:"referrer"`
+	LegacyTag string              `json:"legacyTag,omitempty"`
+	Legacy    *ocispec.Descriptor `json:"legacy,omitempty"`
+	Hint      string              `json:"hint"`
+}
+
+func signatureLines(sigs []sign.Signature) []signatureLine {
+	out := make([]signatureLine, 0, len(sigs))
+	for _, s := range sigs {
+		l := signatureLine{Subject: s.Subject, Referrer: s.Referrer, LegacyTag: s.LegacyTag, Hint: s.Hint}
+		if s.LegacyTag != "" {
+			l.Legacy = &s.Legacy
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // createdTime is the time a signature records: SOURCE_DATE_EPOCH when

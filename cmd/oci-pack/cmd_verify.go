@@ -6,6 +6,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/archive"
+	"github.com/oci-pack/oci-pack/layout/sign"
 	"github.com/spf13/pflag"
 )
 
@@ -62,8 +63,20 @@ oci-pack verify offline --repair /backup/models               # … or from anot
 				for _, w := range rep.Warnings {
 					e.warnf("%s", w)
 				}
+				// Signatures are checked on a sound layout only.
+				var sigs *sign.Report
+				if policy != nil && rep.Err() == nil {
+					if sigs, err = sign.Verify(e.ctx, l, refs.refs, policy); err != nil {
+						return err
+					}
+				}
 				if e.json() {
-					if err := e.printJSON(map[string]any{"blobs": rep.Blobs, "bytesHashed": rep.Bytes, "problems": nonNil(rep.Problems), "warnings": nonNil(rep.Warnings), "ok": len(rep.Problems) == 0}); err != nil {
+					out := map[string]any{"blobs": rep.Blobs, "bytesHashed": rep.Bytes, "problems": nonNil(rep.Problems), "warnings": nonNil(rep.Warnings), "ok": len(rep.Problems) == 0}
+					if sigs != nil {
+						out["signatures"] = sigs
+						out["ok"] = sigs.Err() == nil && len(rep.Problems) == 0
+					}
+					if err := e.printJSON(out); err != nil {
 						return err
 					}
 				} else {
@@ -79,10 +92,16 @@ oci-pack verify offline --repair /backup/models               # … or from anot
 				if !e.json() {
 					fmt.Fprintf(e.stdout, "ok: %d blobs, %s re-hashed\n", rep.Blobs, humanBytes(rep.Bytes))
 				}
-				if policy == nil {
+				if sigs == nil {
 					return nil
 				}
-				return verifySignatures(e, l, refs.refs, policy)
+				if !e.json() {
+					printSignatureReport(e, sigs)
+				}
+				if err := sigs.Err(); err != nil {
+					return fmt.Errorf("%s: %w", dir, err)
+				}
+				return nil
 			}
 		},
 	})

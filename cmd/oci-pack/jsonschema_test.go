@@ -59,7 +59,10 @@ func TestJSONSchemas(t *testing.T) {
 	covered := map[string]bool{}
 	run := func(args ...string) {
 		t.Helper()
-		r := must(t, work, append(args, "--format", "json")...)
+		r := ociPackEnv(t, work, signEnv, append(args, "--format", "json")...)
+		if r.code != 0 {
+			t.Fatalf("oci-pack %s: %v", strings.Join(args, " "), r)
+		}
 		validJSON(t, args[0], args, r.stdout)
 		covered[args[0]] = true
 	}
@@ -92,6 +95,16 @@ func TestJSONSchemas(t *testing.T) {
 	run("du", "L")
 	run("du", "L2")
 	run("version")
+	run("key", "generate", "--output-key-prefix", "k")
+	run("sign", "L:v1", "--key", "k.key", "--legacy-tag")
+	run("sign", "L:v2", "--key", "k.key")
+	run("verify", "L:v1", "--key", "k.pub")
+	run("export", "L:v1", "-o", "signed.tar", "--sign", "k.key")
+	r0 := ociPackEnv(t, work, signEnv, "verify", "L", "--key", "k.pub", "--format", "json") // L:all, L:empty… are unsigned
+	if r0.code != exitIntegrity {
+		t.Fatalf("verify of unsigned tags: %v", r0)
+	}
+	validJSON(t, "verify", []string{"verify", "L", "--key", "k.pub"}, r0.stdout)
 	// receipt prints JSON always.
 	r := must(t, work, "receipt", "N")
 	validJSON(t, "receipt", []string{"receipt", "N"}, r.stdout)

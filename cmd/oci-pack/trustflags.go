@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/sign"
 	"github.com/spf13/pflag"
 )
@@ -44,26 +43,7 @@ func (t trustOpts) policy() (*sign.Policy, error) {
 	return sign.KeysPolicy(keys...), nil
 }
 
-// verifySignatures checks refs' signatures (none: every tag) and prints,
-// per tag, who signed it or why not; exit 3 when any is unsigned.
-func verifySignatures(e *env, l *layout.Layout, refs []layout.Ref, p *sign.Policy) error {
-	rep, err := sign.Verify(e.ctx, l, refs, p)
-	if err != nil {
-		return err
-	}
-	if e.json() {
-		if err := e.printJSON(rep); err != nil {
-			return err
-		}
-	} else {
-		printSignatureReport(e, rep)
-	}
-	if err := rep.Err(); err != nil {
-		return fmt.Errorf("%s: %w", l.Dir(), err)
-	}
-	return nil
-}
-
+// printSignatureReport prints, per tag, who signed it or why not.
 func printSignatureReport(e *env, rep *sign.Report) {
 	for _, r := range rep.Results {
 		name := r.Tag
