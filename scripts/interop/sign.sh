@@ -80,7 +80,7 @@ run_sign() {
 	check "key file mode 0600" exits_with 0 test "$(stat -c %a "$S/k.key")" = 600
 	check pack "$OP" pack "$S/L:v1" "$S/model.bin" --artifact-type application/vnd.oci-pack.test.v1
 	check sign "$OP" sign "$S/L:v1" --key "$S/k.key" --legacy-tag --identity "$ADDR/signed"
-	check "oci-pack verify" "$OP" verify "$S/L" v1 --key "$S/k.pub"
+	check "oci-pack verify" "$OP" verify "$S/L:v1" --key "$S/k.pub"
 	d="$(sign_digest "$S/L:v1")" || d=""
 	hex="${d#sha256:}"
 	check "oras cp -r" oras cp -r --from-oci-layout --to-plain-http "$S/L:v1" "$ADDR/signed:v1"
@@ -138,8 +138,8 @@ run_sign() {
 		check "cosign2 sign (.sig tag, no tlog)" cosign2 sign --key "$S/ck.key" --tlog-upload=false --allow-insecure-registry -y "$ADDR/cosigned@$d2"
 		check "oras cp the .sig tag" oras cp --from-plain-http "$ADDR/cosigned:sha256-$hex2.sig" --to-oci-layout "$S/back2:sha256-$hex2.sig"
 		check "oras cp the subject" oras cp --from-plain-http "$ADDR/cosigned@$d2" --to-oci-layout "$S/back2:v1"
-		check "oci-pack verify --key" "$OP" verify "$S/back2" v1 --key "$S/ck.pub"
-		check "oci-pack verify, another key: exit 3" exits_with 3 "$OP" verify "$S/back2" v1 --key "$S/other.pub"
+		check "oci-pack verify --key" "$OP" verify "$S/back2:v1" --key "$S/ck.pub"
+		check "oci-pack verify, another key: exit 3" exits_with 3 "$OP" verify "$S/back2:v1" --key "$S/other.pub"
 	fi
 	unset TUF_ROOT OCI_PACK_PASSWORD COSIGN_PASSWORD
 }
