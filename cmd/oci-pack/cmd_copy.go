@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/oci-pack/oci-pack/layout"
-	"github.com/oci-pack/oci-pack/layout/registry"
 	"github.com/spf13/pflag"
 )
 
@@ -27,15 +26,19 @@ oci-pack copy registry.local/a/llama:v1 registry.local/b/llama:v1`,
 			var rf registryFlags
 			rf.apply(fs)
 			return func(e *env, args []string) error {
-				if registry.IsReference(args[0]) || registry.IsReference(args[1]) {
+				fromRemote, note0 := remoteRef(args[0])
+				toRemote, note1 := remoteRef(args[1])
+				for _, n := range []string{note0, note1} {
+					if n != "" {
+						e.infof("oci-pack copy: %s", n)
+					}
+				}
+				if fromRemote || toRemote {
 					policy, err := cf.resolve(e)
 					if err != nil {
 						return err
 					}
-					if policy == layout.ConflictSkip {
-						return usagef("--tag-conflict skip: a copy to or from a registry takes fail or overwrite")
-					}
-					return runRemoteCopy(e, &rf, args[0], args[1], !*noRef, policy == layout.ConflictOverwrite)
+					return runRemoteCopy(e, &rf, args[0], args[1], fromRemote, toRemote, !*noRef, policy)
 				}
 				src, err := parseArtifact(args[0], readRef, false)
 				if err != nil {

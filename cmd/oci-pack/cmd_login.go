@@ -54,6 +54,9 @@ oci-pack login localhost:5000 -u admin --password-stdin --plain-http < pw.txt`,
 					return err
 				}
 				e.infof("login to %s succeeded; credentials saved", host)
+				if e.json() {
+					return e.printJSON(map[string]any{"registry": host, "loggedIn": true})
+				}
 				return nil
 			}
 		},
@@ -70,7 +73,13 @@ oci-pack login localhost:5000 -u admin --password-stdin --plain-http < pw.txt`,
 				if err != nil {
 					return err
 				}
-				return registry.Logout(e.ctx, args[0], store)
+				if err := registry.Logout(e.ctx, args[0], store); err != nil {
+					return err
+				}
+				if e.json() {
+					return e.printJSON(map[string]any{"registry": args[0], "loggedIn": false})
+				}
+				return nil
 			}
 		},
 	})

@@ -17,7 +17,8 @@ oci-pack pull localhost:5000/llama:v1 offline --plain-http --no-referrers`,
 		minArgs: 2, maxArgs: 2,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			noRef := fs.Bool("no-referrers", false, "do not pull artifacts that refer to it")
-			force := fs.Bool("force", false, "move the layout's tag if it already names another artifact")
+			var cf conflictFlags
+			cf.apply(fs)
 			var rf registryFlags
 			rf.apply(fs)
 			rf.applyResume(fs)
@@ -29,12 +30,16 @@ oci-pack pull localhost:5000/llama:v1 offline --plain-http --no-referrers`,
 				if err != nil {
 					return err
 				}
-				dst, err := layout.ParseRef(args[1])
-				if err != nil {
-					return usagef("%v", err)
-				}
-				if registry.IsReference(args[1]) {
+				if remote, _ := remoteRef(args[1]); remote {
 					return usagef("the destination of pull is a layout directory, got the registry reference %q", args[1])
+				}
+				dst, err := parseRef(args[1], writeRef)
+				if err != nil {
+					return err
+				}
+				policy, err := cf.resolve(e)
+				if err != nil {
+					return err
 				}
 				if dst.Digest != "" {
 					return usagef("the destination takes a tag, not a digest: %q", args[1])
@@ -47,7 +52,7 @@ oci-pack pull localhost:5000/llama:v1 offline --plain-http --no-referrers`,
 						return err
 					}
 				}
-				return runPull(e, &rf, src, dst, !*noRef, *force)
+				return runPull(e, &rf, src, dst, !*noRef, policy)
 			}
 		},
 	})
@@ -67,27 +72,28 @@ func pullTag(r registry.Reference) string {
 
 // runPull resolves src before it opens (and perhaps creates) the layout:
 // an unreachable registry or a missing tag leaves no trace.
-func runPull(e *env, rf *registryFlags, src *registry.Remote, dst layout.Ref, referrers, force bool) error {
+func runPull(e *env, rf *registryFlags, src *registry.Remote, dst layout.Ref, referrers bool, policy layout.Conflict) (err error) {
 	root, err := src.Resolve(e.ctx)
 	if err != nil {
 		return err
 	}
-	l, err := e.open(dst.Layout, layout.ReadWrite, true)
+	l, finish, err := e.openTarget(dst.Layout)
 	if err != nil {
 		return err
 	}
-	defer l.Close()
+	defer func() { finish(err) }()
 	o, wait := e.transferOptions(rf, referrers)
 	o.Tag = dst.Tag
-	if force {
-		o.Conflict = layout.ConflictOverwrite
-	}
+	o.Conflict = policy
 	res, err := registry.Pull(e.ctx, src, root, l, o)
 	wait()
 	if err != nil {
 		return err
 	}
-	if ch := res.Tag; ch.Old != "" && ch.Old != ch.New {
+	switch ch := res.Tag; {
+	case ch.Skipped:
+		e.infof("kept tag %s at %s (--tag-conflict skip)", dst.Tag, ch.Old)
+	case ch.Old != "" && ch.Old != ch.New:
 		e.infof("moved tag %s from %s", dst.Tag, ch.Old)
 	}
 	return e.reportTransfer("pulled", "into "+dst.String(), res)

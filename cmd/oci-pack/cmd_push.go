@@ -26,9 +26,9 @@ oci-pack push offline:v1 registry.local/team-b/llama --mount-from team-a/llama`,
 			rf.apply(fs)
 			rf.applyResume(fs)
 			return func(e *env, args []string) error {
-				src, err := layout.ParseRef(args[0])
+				src, err := parseRef(args[0], readRef)
 				if err != nil {
-					return usagef("%v", err)
+					return err
 				}
 				if !registry.IsReference(args[1]) {
 					return usagef("push needs a registry reference REGISTRY/REPO[:TAG] as its destination, got %q (to copy between layouts use copy)", args[1])

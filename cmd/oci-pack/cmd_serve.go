@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -131,7 +132,14 @@ func runServe(e *env, h http.Handler, ln net.Listener, repos []serve.Repo, cert,
 		names[i] = r.Name + " (" + r.Dir + ")"
 	}
 	e.infof("serving %s://%s/v2/ read-only: %s", scheme, ln.Addr(), strings.Join(names, ", "))
-	if _, err := fmt.Fprintln(e.stdout, ln.Addr().String()); err != nil {
+	line := ln.Addr().String()
+	if e.json() {
+		// One line, for a script reading the first line of a server
+		// that keeps running (docs/json/serve.schema.json).
+		b, _ := json.Marshal(map[string]any{"address": line, "url": scheme + "://" + line + "/v2/", "repositories": serveRepoList(repos)})
+		line = string(b)
+	}
+	if _, err := fmt.Fprintln(e.stdout, line); err != nil {
 		ln.Close()
 		return err
 	}
@@ -155,4 +163,13 @@ func runServe(e *env, h http.Handler, ln net.Listener, repos []serve.Repo, cert,
 		}
 		return nil
 	}
+}
+
+// serveRepoList is serve's repositories for its JSON line.
+func serveRepoList(repos []serve.Repo) []map[string]string {
+	out := make([]map[string]string, 0, len(repos))
+	for _, r := range repos {
+		out = append(out, map[string]string{"name": r.Name, "layout": r.Dir})
+	}
+	return out
 }

@@ -5,17 +5,15 @@ import (
 	"github.com/oci-pack/oci-pack/layout/registry"
 )
 
-// runRemoteCopy is copy with a registry reference on either side: a pull,
-// a push, or a registry-to-registry copy (oras-go's, with referrers).
-func runRemoteCopy(e *env, rf *registryFlags, from, to string, referrers, force bool) error {
+// runRemoteCopy is copy with a registry reference on either side (as
+// remoteRef decided): a pull, a push, or a registry-to-registry copy
+// (oras-go's, with referrers). policy applies to a pull's layout tag.
+func runRemoteCopy(e *env, rf *registryFlags, from, to string, fromRemote, toRemote, referrers bool, policy layout.Conflict) error {
 	switch {
-	case !registry.IsReference(from):
-		src, err := layout.ParseRef(from)
+	case !fromRemote:
+		src, err := parseArtifact(from, readRef, false)
 		if err != nil {
-			return usagef("%v", err)
-		}
-		if src.Tag == "" && src.Digest == "" {
-			return usagef("copy needs SRC:TAG or SRC@DIGEST, got %q", from)
+			return err
 		}
 		dst, err := rf.remote(to)
 		if err != nil {
@@ -41,14 +39,14 @@ func runRemoteCopy(e *env, rf *registryFlags, from, to string, referrers, force 
 			return err
 		}
 		return e.reportTransfer("pushed", "to "+to, res)
-	case !registry.IsReference(to):
+	case !toRemote:
 		src, err := rf.remote(from)
 		if err != nil {
 			return err
 		}
-		dst, err := layout.ParseRef(to)
+		dst, err := parseRef(to, writeRef)
 		if err != nil {
-			return usagef("%v", err)
+			return err
 		}
 		if dst.Digest != "" {
 			return usagef("the destination takes a tag, not a digest: %q", to)
@@ -56,7 +54,7 @@ func runRemoteCopy(e *env, rf *registryFlags, from, to string, referrers, force 
 		if dst.Tag == "" {
 			dst.Tag = pullTag(src.Ref)
 		}
-		return runPull(e, rf, src, dst, referrers, force)
+		return runPull(e, rf, src, dst, referrers, policy)
 	}
 	src, err := rf.remote(from)
 	if err != nil {

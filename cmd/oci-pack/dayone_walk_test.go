@@ -51,7 +51,7 @@ func TestDayOneRegistryReferences(t *testing.T) {
 		{"localhost/models:v1", "looks like a registry reference"},
 		{"registry.local/team/models:v1", "looks like a registry reference"},
 		{"docker.io/library/x:v1", "./docker.io/library/x:v1"},
-		{"10.0.0.1:5000/x:v1", "skopeo copy oci:LAYOUT:TAG docker://10.0.0.1:5000/x:v1"},
+		{"10.0.0.1:5000/x:v1", "to push, use `oci-pack push LAYOUT:TAG 10.0.0.1:5000/x:v1`"},
 		{"oci:U:v1", "oci-pack takes the layout directory without a prefix: U:v1"},
 		{"docker://reg.io/x:v1", "registry reference"},
 		{"oci-archive:x.tar:v1", "oci-pack export"},
@@ -59,7 +59,6 @@ func TestDayOneRegistryReferences(t *testing.T) {
 		expect(t, work, exitUsage, []string{c.says}, "pack", c.ref, "f", "--artifact-type", artifactType)
 	}
 	for _, args := range [][]string{
-		{"copy", "L:v1", "localhost:5000/models:v1"},
 		{"inspect", "ghcr.io/org/model:v1"},
 		{"ls", "registry.local/models"},
 		{"import", "x.tar", "localhost:5000/models"},
@@ -79,14 +78,24 @@ func TestDayOneRegistryReferences(t *testing.T) {
 	os.MkdirAll(filepath.Join(work, "x"), 0o755)
 	os.MkdirAll(filepath.Join(work, "x:y"), 0o755)
 	expect(t, work, exitUsage, []string{"ambiguous", "x and x:y"}, "pack", "x:y:z", "f", "--artifact-type", artifactType)
-	// Library predicate, for the registry commands.
+	// The one rule (registry.IsReference) as the commands apply it: an
+	// existing directory is a layout, for copy too.
 	for ref, want := range map[string]bool{
 		"localhost:5000/x": true, "localhost/x": true, "a.b/x": true, "[::1]:5000/x": true, "host:1/x": true,
 		"./a.b/x": false, "../x/y": false, ".cache/x": false, "models": false, "models.v2": false, "/abs/x": false, "C:/x": false, "dir/x:v1": false,
+		"docker.io/library/x:v2": false, // exists here
 	} {
-		if got := isRegistryRef(ref); got != want {
-			t.Errorf("isRegistryRef(%q) = %v, want %v", ref, got, want)
+		old, _ := os.Getwd()
+		os.Chdir(work)
+		got, _ := remoteRef(ref)
+		os.Chdir(old)
+		if got != want {
+			t.Errorf("remoteRef(%q) = %v, want %v", ref, got, want)
 		}
+	}
+	r := must(t, work, "copy", "docker.io/library/x:v2", "L:v2")
+	if !strings.Contains(r.stderr, "docker.io/library/x is an existing directory, used as the layout") {
+		t.Errorf("copy from an existing directory that looks like a registry: %v", r)
 	}
 }
 

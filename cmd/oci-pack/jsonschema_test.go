@@ -3,12 +3,15 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/oci-pack/oci-pack/cmd/oci-pack/reliability/rtest"
 	"github.com/santhosh-tekuri/jsonschema/v5"
 )
 
@@ -130,7 +133,7 @@ func TestJSONSchemas(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(schemaDir, c.name+".schema.json")); err != nil {
 			t.Errorf("command %s has no docs/json/%s.schema.json", c.name, c.name)
 		}
-		if !covered[c.name] && commands[c.name] != nil && c.name != "push" && c.name != "pull" {
+		if !covered[c.name] && !registryCommands[c.name] {
 			t.Errorf("command %s: its JSON is not checked here", c.name)
 		}
 	}
@@ -147,4 +150,53 @@ func TestJSONSchemas(t *testing.T) {
 			t.Errorf("%s documents no command", f)
 		}
 	}
+}
+
+// registryCommands' JSON is checked by TestJSONSchemasRegistry, which
+// needs a registry.
+var registryCommands = map[string]bool{"push": true, "pull": true, "login": true, "logout": true, "serve": true}
+
+// TestJSONSchemasRegistry validates the JSON of the registry commands —
+// push, pull, copy to and from a registry, login, logout, serve — against
+// their schemas, with a distribution registry (skipped without one,
+// unless CI=true).
+func TestJSONSchemasRegistry(t *testing.T) {
+	addr := startRegistry(t)
+	work, _ := packed(t)
+	env := append(regEnv(t), signEnv...)
+	run := func(args ...string) {
+		t.Helper()
+		r := ociPackEnv(t, work, env, append(args, "--format", "json")...)
+		if r.code != 0 {
+			t.Fatalf("oci-pack %s: %v", strings.Join(args, " "), r)
+		}
+		validJSON(t, args[0], args, r.stdout)
+	}
+	run("push", "L:v1", addr+"/schemas/l:v1", "--plain-http")
+	run("pull", addr+"/schemas/l:v1", "P:v1", "--plain-http")
+	run("copy", addr+"/schemas/l:v1", "Q:v1", "--plain-http")
+	run("copy", "L:v1", addr+"/schemas/l:v2", "--plain-http")
+	// login reads the password from stdin: a file stands in.
+	r := rtest.RunWith(t, rtest.Opts{Dir: work, Env: env, Bin: bin(t), Stdin: strings.NewReader("secret\n")}, "login", addr, "-u", "u", "--password-stdin", "--plain-http", "--format", "json")
+	if r.Code != 0 {
+		t.Fatalf("login: %+v", r)
+	}
+	validJSON(t, "login", []string{"login"}, r.Stdout)
+	run("logout", addr)
+	// serve prints one JSON line as it starts listening.
+	cmd := exec.Command(bin(t), "serve", "L", "--addr", "127.0.0.1:0", "--format", "json")
+	cmd.Dir = work
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	validJSON(t, "serve", []string{"serve", "L"}, line)
 }

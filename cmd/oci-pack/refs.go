@@ -7,17 +7,19 @@ import (
 	"strings"
 
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/registry"
 )
 
 // References on the command line. Every command names artifacts the same
 // way, LAYOUT[:TAG|@DIGEST], and every reference goes through parseRef,
 // which adds two rules to layout.ParseRef:
 //
-//   - a reference that looks like a registry's (its first path component
-//     is a host: it has a "." or a ":port", or is "localhost") or starts
-//     with another tool's transport prefix (oci:, docker://, …) is never
-//     taken as a NEW local directory: it is refused (exit 2) with what to
-//     type instead. An existing directory of that name still works.
+//   - a reference that looks like a registry's (registry.IsReference: its
+//     first path component is a host, with a "." or a ":port", or
+//     "localhost") or starts with another tool's transport prefix (oci:,
+//     docker://, …) is never taken as a NEW local directory: it is refused
+//     (exit 2) with what to type instead — push, pull or copy, which take
+//     registry references. An existing directory of that name still works.
 //   - x:y:z when both x and x:y are directories is ambiguous, and refused.
 
 // transports are other tools' reference prefixes; the text says what the
@@ -45,34 +47,18 @@ func transportOf(s string) (prefix, meant string) {
 	return "", ""
 }
 
-// isRegistryRef reports whether s reads as a registry reference: its
-// first "/"-separated component is a host name — "localhost", or with a
-// "." or a ":port" — as Docker's reference grammar decides (a name with no
-// "/" has no host). A component starting with "." (./x, ../x, .cache/x)
-// is a path, never a host. Transport prefixes are transportOf's.
-func isRegistryRef(s string) bool {
-	first, _, ok := strings.Cut(s, "/")
-	if !ok || first == "" || strings.HasPrefix(first, ".") {
-		return false
+// remoteRef reports whether arg names a registry repository to copy,
+// push or pull, not a layout: it reads as one (registry.IsReference, the
+// one rule) and no directory of that name exists. An existing directory
+// still works as a layout (issue 14); the returned note says so.
+func remoteRef(arg string) (bool, string) {
+	if !registry.IsReference(arg) {
+		return false, ""
 	}
-	if first == "localhost" {
-		return true
+	if r, err := layout.ParseRef(arg); err == nil && isDir(r.Layout) {
+		return false, fmt.Sprintf("%s is an existing directory, used as the layout; for the registry, use oci-pack push or pull, or move the directory", r.Layout)
 	}
-	host, port, hasPort := strings.Cut(first, ":")
-	if strings.HasPrefix(first, "[") { // [::1]:5000
-		i := strings.Index(first, "]")
-		if i < 0 {
-			return false
-		}
-		host, port, hasPort = first[:i+1], strings.TrimPrefix(first[i+1:], ":"), strings.HasPrefix(first[i+1:], ":")
-		if !hasPort {
-			return true
-		}
-	}
-	if hasPort {
-		return port != "" && strings.Trim(port, "0123456789") == "" && host != ""
-	}
-	return strings.Contains(host, ".")
+	return true, ""
 }
 
 // refUse says how a command uses a reference, for the hint when it looks
@@ -97,7 +83,7 @@ func parseRef(arg string, use refUse) (layout.Ref, error) {
 	if prefix, meant := transportOf(arg); prefix != "" {
 		return r, usagef("%q is %s, not a layout directory; %s", arg, meant, transportHint(arg, prefix, use))
 	}
-	if isRegistryRef(arg) {
+	if registry.IsReference(arg) {
 		return r, usagef("%q looks like a registry reference, not a layout directory; %s", arg, registryRefHint(arg, use, true))
 	}
 	if err != nil {

@@ -76,7 +76,7 @@ func (e *env) reportTransfer(verb, where string, res *registry.Result) error {
 	e.infof("%s", msg)
 	if e.json() {
 		return e.printJSON(map[string]any{"digest": res.Root.Digest, "sent": res.Sent, "sentBytes": res.SentBytes,
-			"skipped": res.Skipped, "mounted": res.Mounted, "skippedBytes": res.SkippedBytes, "resumedBytes": res.Resumed, "referrers": res.Referrers})
+			"skipped": res.Skipped, "mounted": res.Mounted, "skippedBytes": res.SkippedBytes, "resumedBytes": res.Resumed, "referrers": nonNil(res.Referrers)})
 	}
 	_, err := fmt.Fprintln(e.stdout, res.Root.Digest)
 	return err

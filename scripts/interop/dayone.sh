@@ -5,7 +5,8 @@
 #   - a directory made under umask 022 and under 002 packs to one digest,
 #     and GNU tar lists the layer's modes as git would store them;
 #   - a registry-looking reference is refused, and the command the hint
-#     names (skopeo copy, oras cp) loads the layout into the registry;
+#     names (oci-pack push), skopeo copy and oras cp load the layout into
+#     the registry;
 #   - the completion scripts parse in bash (and zsh when installed).
 #
 # Needs: OP, W, ADDR (empty: no registry), and scripts/interop.sh's helpers.
@@ -36,10 +37,11 @@ chk_dayone_refused() {
 	(cd "$d" && "$OP" pack "$ADDR/dayone/model:v1" 022/model --artifact-type application/vnd.acme.test.v1) 2>"$d/refused.txt" || rc=$?
 	cat "$d/refused.txt"
 	[[ $rc == 2 ]] || { echo "exit $rc, want 2"; return 1; }
-	grep -q "skopeo copy oci:LAYOUT:TAG docker://$ADDR/dayone/model:v1" "$d/refused.txt"
+	grep -q "oci-pack push LAYOUT:TAG $ADDR/dayone/model:v1" "$d/refused.txt"
 	[[ ! -e "$d/${ADDR%%:*}" ]] || { echo "a directory ${ADDR%%:*} was created"; return 1; }
 }
 
+chk_dayone_hint_push() { "$OP" push "$W/dayone/L:a" "$ADDR/dayone/model:v3" --plain-http; }
 chk_dayone_hint_skopeo() { sk copy --dest-tls-verify=false "oci:$W/dayone/L:a" "docker://$ADDR/dayone/model:v1"; }
 chk_dayone_hint_oras() { oras cp --from-oci-layout "$W/dayone/L:a" --to-plain-http "$ADDR/dayone/model:v2"; }
 
@@ -60,8 +62,9 @@ run_dayone() {
 	fi
 	cell dayone registry-ref oci-pack
 	check "registry reference refused with a hint, nothing created" chk_dayone_refused
+	check "the hint's oci-pack push loads the layout" chk_dayone_hint_push
 	cell dayone registry-ref skopeo
-	need skopeo && check "the hint's skopeo copy loads the layout" chk_dayone_hint_skopeo
+	need skopeo && check "skopeo copy loads the layout" chk_dayone_hint_skopeo
 	cell dayone registry-ref oras
-	need oras && check "the hint's oras cp loads the layout" chk_dayone_hint_oras
+	need oras && check "oras cp loads the layout" chk_dayone_hint_oras
 }
