@@ -197,9 +197,6 @@ type refList struct {
 	dir   string
 	refs  []layout.Ref // those with a tag or digest, in order
 	whole bool         // a bare LAYOUT was given
-	// short counts arguments given as a bare TAG or DIGEST after the
-	// first (the layout coming from the argument before).
-	short int
 }
 
 // parseRefList parses reference arguments that must all name one layout:
@@ -212,7 +209,6 @@ func parseRefList(args []string, use refUse) (refList, error) {
 		if i > 0 && !exists(a) {
 			if r, ok := shortRef(rl.dir, a); ok {
 				rl.refs = append(rl.refs, r)
-				rl.short++
 				continue
 			}
 		}
