@@ -170,7 +170,7 @@ if wanted modelcar; then source "$ROOT/scripts/interop/modelcar.sh" && run_model
 if wanted serve-containerd; then source "$ROOT/scripts/interop/serve-containerd.sh" && run_serve_containerd; fi # containerd pulls from oci-pack serve
 if wanted tarballs; then source "$ROOT/scripts/interop/tarballs.sh" && run_tarballs; fi # tarballs other tools write: scripts/interop/tarballs.sh
 if wanted parity; then source "$ROOT/scripts/interop/parity.sh" && run_parity; fi # parity volumes, resumed import: scripts/interop/parity.sh
-! wanted dayone || { source "$ROOT/scripts/interop/dayone.sh" && run_dayone; } # first day: scripts/interop/dayone.sh
+if wanted dayone; then source "$ROOT/scripts/interop/dayone.sh" && run_dayone; fi # first day: scripts/interop/dayone.sh
 
 # ---------------------------------------------------------------- result
 print_matrix

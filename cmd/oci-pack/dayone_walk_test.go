@@ -18,8 +18,8 @@ import (
 // The first day at a real site (issue 14), walked seam by seam with the
 // built binary, as "How this is judged" says.
 
-// listTree names every path under dir, for "created nothing" checks.
-func listTree(t *testing.T, dir string) []string {
+// pathsUnder names every path under dir, for "created nothing" checks.
+func pathsUnder(t *testing.T, dir string) []string {
 	t.Helper()
 	var out []string
 	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
@@ -45,7 +45,7 @@ func blobFiles(t *testing.T, l string) int {
 func TestDayOneRegistryReferences(t *testing.T) {
 	work := t.TempDir()
 	os.WriteFile(filepath.Join(work, "f"), []byte("weights"), 0o644)
-	before := listTree(t, work)
+	before := pathsUnder(t, work)
 	for _, c := range []struct{ ref, says string }{
 		{"localhost:5000/models:v1", "looks like a registry reference"},
 		{"localhost/models:v1", "looks like a registry reference"},
@@ -66,7 +66,7 @@ func TestDayOneRegistryReferences(t *testing.T) {
 	} {
 		expect(t, work, exitUsage, []string{"not a layout directory"}, args...)
 	}
-	if after := listTree(t, work); strings.Join(after, " ") != strings.Join(before, " ") {
+	if after := pathsUnder(t, work); strings.Join(after, " ") != strings.Join(before, " ") {
 		t.Fatalf("registry-looking references created %q", after)
 	}
 	// An existing directory of that name still works, and ./ makes a new one.
@@ -360,7 +360,7 @@ func TestDayOneExclude(t *testing.T) {
 		t.Errorf("inspect does not report the patterns:\n%s", r.stdout)
 	}
 	must(t, work, "extract", "L:v1", "-o", "out")
-	if got := listTree(t, filepath.Join(work, "out")); strings.Join(got, " ") != ". m m/.ocipackignore m/w.bin" {
+	if got := pathsUnder(t, filepath.Join(work, "out")); strings.Join(got, " ") != ". m m/.ocipackignore m/w.bin" {
 		t.Errorf("extracted %q", got)
 	}
 }

@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,7 +50,7 @@ func validJSON(t *testing.T, cmd string, args []string, out string) {
 		t.Fatalf("oci-pack %s: stdout holds more than one JSON document:\n%s", strings.Join(args, " "), out)
 	}
 	if err := loadSchema(t, cmd).Validate(v); err != nil {
-		t.Errorf("oci-pack %s: output does not match docs/json/%s.schema.json: %#v\n%s", strings.Join(args, " "), cmd, err, out)
+		t.Errorf("oci-pack %s: output does not match docs/json/%s.schema.json:\n%s\n%s", strings.Join(args, " "), cmd, leafErrors(err), out)
 	}
 }
 
@@ -74,6 +75,8 @@ func TestJSONSchemas(t *testing.T) {
 	run("pack", "L:v2", "src/b.bin", "--artifact-type", artifactType)
 	run("pack", "L:v2", "src/a.bin", "--artifact-type", artifactType, "--tag-conflict", "skip")
 	run("pack", "L:empty", "--artifact-type", artifactType)
+	run("pack", "L:mp", "src/dir", "--preset", "modelpack", "--image-volume")
+	run("inspect", "L:mp-image")
 	run("attach", "L:v1", "sbom.json", "--artifact-type", "application/spdx+json")
 	run("referrers", "L:v1")
 	run("referrers", "L:v2")
@@ -199,4 +202,24 @@ func TestJSONSchemasRegistry(t *testing.T) {
 		t.Fatalf("serve: %v", err)
 	}
 	validJSON(t, "serve", []string{"serve", "L"}, line)
+}
+
+// leafErrors lists where and why a document failed its schema.
+func leafErrors(err error) string {
+	ve, ok := err.(*jsonschema.ValidationError)
+	if !ok {
+		return err.Error()
+	}
+	var out []string
+	var walk func(*jsonschema.ValidationError)
+	walk = func(v *jsonschema.ValidationError) {
+		if len(v.Causes) == 0 {
+			out = append(out, fmt.Sprintf("  %s: %s", v.InstanceLocation, v.Message))
+		}
+		for _, c := range v.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return strings.Join(out, "\n")
 }
