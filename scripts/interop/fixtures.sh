@@ -74,6 +74,10 @@ EOF
 	local e="$fx/expect"
 	cp -a "$fx/files" "$e/raw"
 	cp -a "$fx/dirsrc" "$e/dirgz"
+	# Directory layers store permissions as git does (0644, or 0755 for
+	# directories and executables) unless --preserve-mode: the 0600 file
+	# comes back 0644.
+	chmod 0644 "$e/dirgz/d/sub/two.txt"
 	mkdir -p "$e/config" "$e/nofiles" "$e/harbor" "$e/withref" "$e/regctl-put"
 	cp "$fx/files/a.txt" "$fx/files/b.bin" "$e/regctl-put/"
 	cp "$fx/files/a.txt" "$e/config/"
