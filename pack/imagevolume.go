@@ -95,12 +95,17 @@ func mountDirOf(iv *ImageVolume) string {
 	return iv.MountDir
 }
 
+// ErrImageVolumeFiles: the image-volume form holds files, one layer each,
+// and an input would become a tar layer (a directory without a preset
+// that walks it, or a compressed file). It wraps layout.ErrInvalidArgument.
+var ErrImageVolumeFiles = fmt.Errorf("%w: the image-volume form needs files", layout.ErrInvalidArgument)
+
 // planTwins gives every file plan its FileTar. A plan that is not a file
 // stored raw (a directory, a compressed file) cannot have one: refused.
 func planTwins(plans []*layerPlan, o Options, iv *ImageVolume) error {
 	for _, p := range plans {
 		if p.tarred || p.isDir {
-			return fmt.Errorf("%w: %s becomes a tar layer, not a file: the image-volume form needs files (--preset modelpack or modelcar walks a directory into files; leave --compression auto)", layout.ErrInvalidArgument, p.path)
+			return fmt.Errorf("%w: %s becomes a tar layer, not a file (the modelpack and modelcar presets walk a directory into files; compression must stay auto)", ErrImageVolumeFiles, p.path)
 		}
 		ft, err := modelcar.NewFileTar(mountDirOf(iv), p.title, p.info.Size(), p.info.Mode(), o.MTime)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/oci-pack/oci-pack/layout/sign"
 	"github.com/oci-pack/oci-pack/pack"
 	"github.com/oci-pack/oci-pack/pack/extract"
+	"github.com/oci-pack/oci-pack/pack/modelcar"
 )
 
 // hints are what the CLI adds to an error of a kind the library names by
@@ -22,6 +23,8 @@ var hints = []struct {
 	{pack.ErrLinkOutside, "pass --allow-outside to pack what it points to"},
 	{layout.ErrLocked, "wait for it to finish, or give a longer --lock-timeout"},
 	{extract.ErrExists, "give --overwrite to replace files and symlinks"},
+	{pack.ErrImageVolumeFiles, "give --preset modelpack or modelcar for a directory, and leave --compression auto"},
+	{modelcar.ErrPlatform, "choose platforms the base image has with --platform"},
 	{sign.ErrKeyExists, "choose another --output-key-prefix, or move the existing key away"},
 }
 

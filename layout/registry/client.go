@@ -129,7 +129,7 @@ func httpClient(o ClientOptions) (*http.Client, error) {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("%w: --ca-file %s: no PEM certificate in it", layout.ErrInvalidArgument, o.CAFile)
+			return nil, fmt.Errorf("%w: CA file %s: no PEM certificate in it", layout.ErrInvalidArgument, o.CAFile)
 		}
 		tr.TLSClientConfig.RootCAs = pool
 	}

@@ -89,8 +89,12 @@ func pickPlatform(members []ocispec.Descriptor, p ocispec.Platform) (ocispec.Des
 			have = append(have, PlatformString(*m.Platform))
 		}
 	}
-	return ocispec.Descriptor{}, fmt.Errorf("no image for %s (it has %v); choose platforms it has with --platform", PlatformString(p), have)
+	return ocispec.Descriptor{}, fmt.Errorf("%w: no image for %s (it has %v)", ErrPlatform, PlatformString(p), have)
 }
+
+// ErrPlatform: the base image has no image for a platform asked for (it
+// wraps layout.ErrInvalidArgument).
+var ErrPlatform = fmt.Errorf("%w: platform not in the base image", layout.ErrInvalidArgument)
 
 // read reads the base manifest md and its config; single says the base is
 // one manifest, whose config must then be of platform p.
@@ -119,7 +123,7 @@ func (b *Base) read(ctx context.Context, md ocispec.Descriptor, p ocispec.Platfo
 		return nil, fmt.Errorf("%s config %s: %v: %w", who, m.Config.Digest, err, layout.ErrCorrupt)
 	}
 	if single && (head.OS != p.OS || head.Architecture != p.Architecture) {
-		return nil, fmt.Errorf("%w: %s is %s/%s; choose its platform with --platform", layout.ErrInvalidArgument, who, head.OS, head.Architecture)
+		return nil, fmt.Errorf("%w: %s is %s/%s", ErrPlatform, who, head.OS, head.Architecture)
 	}
 	if len(head.RootFS.DiffIDs) != len(m.Layers) {
 		return nil, fmt.Errorf("%s config %s lists %d diff_ids for %d layers: %w", who, m.Config.Digest, len(head.RootFS.DiffIDs), len(m.Layers), layout.ErrCorrupt)
