@@ -106,7 +106,7 @@ var trustReliers = []trustRelier{
 			rcpt := c.input(t, "site.json", []byte(rtest.Must(t, "receipt", c.L).Stdout))
 			delta := filepath.Join(c.In, "delta.tar")
 			rtest.Must(t, "export", "-q", c.L2+":v1", "--exclude-from", rcpt, "-o", delta)
-			return []string{"import", delta, c.L}
+			return []string{"import", "-q", delta, c.L} // -q: AssertFail wants the error line alone (no progress lines)
 		},
 		check: func(t *testing.T, c *trustCase, r rtest.Result) {
 			rtest.AssertFail(t, r, rtest.ExitIntegrity, c.layer.String(), "corrupt")
