@@ -171,7 +171,7 @@ func reportImport(e *env, dir string, res *archive.ImportResult) error {
 			"imported": res.Imported, "importedBytes": res.ImportedBytes,
 			"reused": res.Reused, "reusedBytes": res.ReusedBytes,
 			"tags": changes, "untagged": res.Untagged,
-			"rebuilt": res.Rebuilt, "rebuiltBytes": res.RebuiltBytes, "rebuiltVolumes": res.RebuiltVolumes,
+			"rebuilt": res.Rebuilt, "rebuiltBytes": res.RebuiltBytes, "rebuiltVolumes": nonNil(res.RebuiltVolumes),
 		})
 	}
 	return nil

@@ -36,7 +36,7 @@ oci-pack repair llama.tar.par1 --format json`,
 				}
 				e.infof("%s: %d volumes checked, %d rebuilt; all match their digests", res.Base, res.Volumes, len(res.Rebuilt))
 				if e.json() {
-					return e.printJSON(map[string]any{"base": res.Base, "volumes": res.Volumes, "rebuilt": res.Rebuilt, "sidecar": res.Sidecar, "notes": res.Notes})
+					return e.printJSON(map[string]any{"base": res.Base, "volumes": res.Volumes, "rebuilt": nonNil(res.Rebuilt), "sidecar": res.Sidecar, "notes": nonNil(res.Notes)})
 				}
 				return nil
 			}

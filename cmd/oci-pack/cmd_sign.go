@@ -74,7 +74,7 @@ oci-pack verify models:llama-3-8b --key cosign.pub`,
 					all = append(all, sigs...)
 				}
 				if e.json() {
-					return e.printJSON(signatureLines(all))
+					return e.printJSON(signedJSON(all))
 				}
 				for _, sg := range all {
 					fmt.Fprintln(e.stdout, sg.Referrer.Digest)
@@ -85,8 +85,8 @@ oci-pack verify models:llama-3-8b --key cosign.pub`,
 	})
 }
 
-// signatureLine is one signature in sign's JSON output (docs/json).
-type signatureLine struct {
+// signedLine is one signature in sign's JSON output (docs/json).
+type signedLine struct {
 	Subject   ocispec.Descriptor  `json:"subject"`
 	Referrer  ocispec.Descriptor  `json:"referrer"`
 	LegacyTag string              `json:"legacyTag,omitempty"`
@@ -94,10 +94,10 @@ type signatureLine struct {
 	Hint      string              `json:"hint"`
 }
 
-func signatureLines(sigs []sign.Signature) []signatureLine {
-	out := make([]signatureLine, 0, len(sigs))
+func signedJSON(sigs []sign.Signature) []signedLine {
+	out := make([]signedLine, 0, len(sigs))
 	for _, s := range sigs {
-		l := signatureLine{Subject: s.Subject, Referrer: s.Referrer, LegacyTag: s.LegacyTag, Hint: s.Hint}
+		l := signedLine{Subject: s.Subject, Referrer: s.Referrer, LegacyTag: s.LegacyTag, Hint: s.Hint}
 		if s.LegacyTag != "" {
 			l.Legacy = &s.Legacy
 		}
