@@ -15,5 +15,11 @@ var liveStaging fsx.TempSet
 // a process forced to exit by a signal before Close runs (RELIABILITY
 // I5): a later gc would reclaim them, but only then.
 func RemoveStaging() {
-	liveStaging.RemoveAll(func(dir string) { os.RemoveAll(dir) })
+	liveStaging.RemoveAll(func(dir string) {
+		// The command is still running and may create a file inside
+		// between RemoveAll's listing and its rmdir (ENOTEMPTY): retry
+		// until the directory is gone.
+		for i := 0; i < 20 && os.RemoveAll(dir) != nil; i++ {
+		}
+	})
 }

@@ -343,10 +343,11 @@ func (r *Resumer) writer(ctx context.Context, l *layout.Layout, im *importer, de
 const resumableBlob = 4 << 20
 
 type checkpointWriter struct {
-	r  *Resumer
-	im *importer
-	w  *cas.Writer
-	p  pendingBlob
+	r      *Resumer
+	im     *importer
+	w      *cas.Writer
+	p      pendingBlob
+	staged int64 // bytes staged at the last checkpoint
 }
 
 func (c *checkpointWriter) Write(b []byte) (int, error) {
@@ -367,6 +368,7 @@ func (c *checkpointWriter) checkpoint() bool {
 	if cp.Offset == 0 {
 		return c.r.save(c.im, nil)
 	}
+	c.staged = cp.Offset
 	p := c.p
 	p.Offset, p.State = cp.Offset, cp.State
 	return c.r.save(c.im, &p)
@@ -379,6 +381,7 @@ func (c *checkpointWriter) checkpoint() bool {
 func (r *Resumer) stop(w *cas.Writer, dst io.Writer) {
 	if c, ok := dst.(*checkpointWriter); ok && !r.disabled && c.checkpoint() {
 		w.Suspend()
+		r.say("kept the %d bytes of blob %s staged so far under %s: running this import again continues there (gc removes them)", c.staged, c.p.Digest, filepath.Join(r.l.Dir(), filepath.FromSlash(layout.ResumeDir)))
 		return
 	}
 	w.Abort()
