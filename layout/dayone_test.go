@@ -3,11 +3,13 @@ package layout_test
 import (
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/oci-pack/oci-pack/layout"
+	"github.com/oci-pack/oci-pack/layout/layouttest"
 	"github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -44,11 +46,12 @@ func TestTree(t *testing.T) {
 	}
 }
 
-// TestDiscard removes a layout that holds nothing and nobody has open,
-// and only such a one.
+// TestDiscard removes a layout that holds nothing and nobody has open
+// (blobs a refused command staged go with it), and only such a one.
 func TestDiscard(t *testing.T) {
 	dir := t.TempDir() + "/new"
 	l := openRW(t, dir)
+	putArtifact(t, l, "staged before a refusal")
 	if ok, err := layout.Discard(dir); ok || !errors.Is(err, layout.ErrLocked) {
 		t.Fatalf("Discard of a layout in use: %v, %v", ok, err)
 	}
@@ -62,6 +65,20 @@ func TestDiscard(t *testing.T) {
 	kept, _ := goodLayout(t)
 	if ok, err := layout.Discard(kept); ok || err != nil {
 		t.Fatalf("Discard of a layout with tags: %v, %v", ok, err)
+	}
+	layouttest.Check(t, kept)
+	// A new layout holding only what an interrupted import keeps for its
+	// re-run stays: discarding it would throw the checkpoint away.
+	resumed := t.TempDir() + "/resumed"
+	openRW(t, resumed).Close()
+	if err := os.MkdirAll(filepath.Join(resumed, layout.ResumeDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(resumed, layout.ResumeDir, "import-0.json"), []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := layout.Discard(resumed); ok || err != nil {
+		t.Fatalf("Discard of a new layout with an import's checkpoint: %v, %v", ok, err)
 	}
 }
 

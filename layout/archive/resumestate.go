@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -121,7 +122,7 @@ func (st *importState) check(abs string, ids []volumeID) error {
 	var total int64
 	for i, id := range ids {
 		if was := st.Volumes[i]; was != id {
-			return fmt.Errorf("%s changed since (size %d → %d, modified %d → %d)", id.Name, was.Size, id.Size, was.ModTime, id.ModTime)
+			return fmt.Errorf("%s changed since (size %d → %d bytes, modified %s → %s)", id.Name, was.Size, id.Size, stamp(was.ModTime), stamp(id.ModTime))
 		}
 		total += id.Size
 	}
@@ -191,3 +192,6 @@ func pruneStates(l *layout.Layout, keep int) {
 		removeState(l, s.name)
 	}
 }
+
+// stamp formats a modification time in nanoseconds since the epoch.
+func stamp(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
