@@ -87,7 +87,7 @@ if ((QUICK)); then
 else
 	SIZE=${SIZE:-4GiB} RUNS=${RUNS:-3}
 	TEXT=$((1 << 30)) TEXT_FILE=$((64 << 20)) RAND=$((1 << 30)) SMALL=$((256 << 20))
-	TOK=$((8 << 20)) TAGS=10000 ORPHANS=1000 SPLIT=1GiB CAP=600 LONG=90 SETTLE=8
+	TOK=$((8 << 20)) TAGS=10000 ORPHANS=1000 SPLIT=256MiB CAP=600 LONG=90 SETTLE=8
 fi
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive integer"
 TOTAL=$(bytes "$SIZE")
