@@ -133,7 +133,7 @@ func registryRefHint(ref string, use refUse, local bool) string {
 	}
 	hint := fmt.Sprintf("oci-pack writes local layouts (LAYOUT:TAG); load one into the registry with `skopeo copy oci:LAYOUT:TAG docker://%s` or `oras cp --from-oci-layout LAYOUT:TAG %s`", ref, ref)
 	if hasPush {
-		hint = fmt.Sprintf("this looks like a registry reference; to push, use `oci-pack push LAYOUT:TAG %s`", ref)
+		hint = fmt.Sprintf("to push, use `oci-pack push LAYOUT:TAG %s`", ref)
 	}
 	if first, _, _ := strings.Cut(ref, "/"); local && !strings.Contains(first, ":") {
 		hint += fmt.Sprintf("; for a new local directory of that name, write ./%s", ref)
