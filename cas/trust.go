@@ -128,7 +128,7 @@ func (s *Store) rehash(ctx context.Context, d digest.Digest, p string) (Status, 
 		return Status{}, fmt.Errorf("stat blob %s: %w", d, err)
 	}
 	h := d.Algorithm().Hash()
-	n, err := io.CopyBuffer(h, ctxReader{ctx, f}, make([]byte, 1<<20))
+	n, err := io.CopyBuffer(h, ContextReader(ctx, f), make([]byte, 1<<20))
 	if err != nil {
 		if ctx.Err() != nil {
 			return Status{}, ctx.Err()
@@ -193,19 +193,6 @@ type Repair struct {
 // with verified bytes (Writer.Commit, Put): the CLI prints "repaired
 // corrupt blob sha256:…". fn may be called from several goroutines.
 func (s *Store) OnRepair(fn func(Repair)) { s.onRepair = fn }
-
-// ctxReader stops a long read when ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
 
 // now is the clock Racy is judged by.
 var now = time.Now

@@ -88,12 +88,7 @@ func runCopy(e *env, src, dst layout.Ref, referrers bool, policy layout.Conflict
 	if err != nil {
 		return err
 	}
-	switch ch := res.Tag; {
-	case ch.Skipped:
-		e.infof("kept tag %s at %s (--tag-conflict skip)", dst.Tag, ch.Old)
-	case ch.Old != "" && ch.Old != ch.New:
-		e.infof("moved tag %s from %s", dst.Tag, ch.Old)
-	}
+	e.tellTagChange(dst.Tag, res.Tag)
 	e.infof("copied %s: %d blob(s) (%s) copied, %d (%s) already present, %d referrer(s)",
 		root.Digest, res.Copied, humanBytes(res.CopiedBytes), res.Reused, humanBytes(res.ReusedBytes), len(res.Referrers))
 	if e.json() {

@@ -90,11 +90,6 @@ func runPull(e *env, rf *registryFlags, src *registry.Remote, dst layout.Ref, re
 	if err != nil {
 		return err
 	}
-	switch ch := res.Tag; {
-	case ch.Skipped:
-		e.infof("kept tag %s at %s (--tag-conflict skip)", dst.Tag, ch.Old)
-	case ch.Old != "" && ch.Old != ch.New:
-		e.infof("moved tag %s from %s", dst.Tag, ch.Old)
-	}
+	e.tellTagChange(dst.Tag, res.Tag)
 	return e.reportTransfer("pulled", "into "+dst.String(), res)
 }

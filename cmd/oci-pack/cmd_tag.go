@@ -96,13 +96,10 @@ func reportTags(e *env, dir string, chs []layout.TagChange) error {
 	lines := make([]tagLine, 0, len(chs))
 	for _, ch := range chs {
 		tl := tagLine{Reference: dir + ":" + ch.Name, Tag: ch.Name, Digest: ch.New.String(), Previous: ch.Old.String(), Skipped: ch.Skipped}
-		switch {
-		case ch.Skipped:
+		if ch.Skipped {
 			tl.Digest = ch.Old.String()
-			e.infof("kept tag %s at %s (--tag-conflict skip)", ch.Name, ch.Old)
-		case ch.Old != "" && ch.Old != ch.New:
-			e.infof("moved tag %s from %s", ch.Name, ch.Old)
 		}
+		e.tellTagChange(ch.Name, ch)
 		lines = append(lines, tl)
 	}
 	if e.json() {

@@ -40,3 +40,15 @@ func (c *conflictFlags) resolve(e *env) (layout.Conflict, error) {
 
 // conflictValues are --tag-conflict's values, for completion.
 var conflictValues = []string{"fail", "skip", "overwrite"}
+
+// tellTagChange says on stderr what --tag-conflict did to tag: kept at
+// its old artifact (skip) or moved from it (overwrite). A new tag, or one
+// already at the artifact, says nothing.
+func (e *env) tellTagChange(tag string, ch layout.TagChange) {
+	switch {
+	case ch.Skipped:
+		e.infof("kept tag %s at %s (--tag-conflict skip)", tag, ch.Old)
+	case ch.Old != "" && ch.Old != ch.New:
+		e.infof("moved tag %s from %s", tag, ch.Old)
+	}
+}

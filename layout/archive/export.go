@@ -178,7 +178,7 @@ func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned,
 	if tee != nil {
 		w = io.MultiWriter(tw, tee)
 	}
-	if _, err := io.CopyBuffer(w, ctxReader{ctx, rc}, buf); err != nil {
+	if _, err := io.CopyBuffer(w, cas.ContextReader(ctx, rc), buf); err != nil {
 		return fmt.Errorf("export %s (%s): %w", b.desc.Digest, b.where, err)
 	}
 	return nil
@@ -266,17 +266,4 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 		c.progress.Add(int64(n))
 	}
 	return n, err
-}
-
-// ctxReader stops a copy when ctx is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

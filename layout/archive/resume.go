@@ -212,7 +212,7 @@ func (r *Resumer) resumeWriter(ctx context.Context, p *pendingBlob) (*cas.Writer
 func (r *Resumer) finishPending(ctx context.Context, st *importState, w *cas.Writer, add func(int64)) error {
 	p := st.Pending
 	st.Pending = nil
-	n, err := io.CopyN(w, ctxReader{ctx, r.vr}, p.Size-p.Offset)
+	n, err := io.CopyN(w, cas.ContextReader(ctx, r.vr), p.Size-p.Offset)
 	add(n)
 	r.at += n
 	if err != nil {

@@ -321,7 +321,7 @@ func (t *exportTwins) checkHeld(ctx context.Context, l *layout.Layout, d digest.
 		return fmt.Errorf("export: raw twin %s of %s: %w", d, first.tar.where, err)
 	}
 	defer rc.Close()
-	_, err = io.CopyBuffer(w, ctxReader{ctx, rc}, buf)
+	_, err = io.CopyBuffer(w, cas.ContextReader(ctx, rc), buf)
 	t.finish(d, err == nil)
 	if err != nil {
 		return fmt.Errorf("export: raw twin %s of %s: %w", d, first.tar.where, err)

@@ -142,7 +142,7 @@ func (im *importer) rebuildTwin(ctx context.Context, r *twinRecipe, add func(int
 		w.Abort()
 		return fmt.Errorf("%s: %w", who, err)
 	}
-	if _, err := io.CopyBuffer(pw, ctxReader{ctx, rc}, im.buf); err != nil {
+	if _, err := io.CopyBuffer(pw, cas.ContextReader(ctx, rc), im.buf); err != nil {
 		w.Abort()
 		return fmt.Errorf("%s: %w", who, err)
 	}

@@ -89,15 +89,7 @@ func (rp *repo) manifest(w http.ResponseWriter, r *http.Request, ref string) {
 // blob serves GET and HEAD /v2/<name>/blobs/<digest>, with Range, for a
 // blob index.json reaches. A Range past the end gets 416.
 func (rp *repo) blob(w http.ResponseWriter, r *http.Request, ref string) {
-	if !readMethod(w, r) {
-		return
-	}
-	d, err := cas.ParseDigest(ref)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "DIGEST_INVALID", fmt.Sprintf("invalid digest %q", ref))
-		return
-	}
-	l, ok := rp.open(r.Context(), w)
+	l, d, ok := rp.openByDigest(w, r, ref)
 	if !ok {
 		return
 	}
@@ -176,15 +168,7 @@ func (rp *repo) tags(w http.ResponseWriter, r *http.Request, rest string) {
 // referrers serves /v2/<name>/referrers/<digest>, filtered by
 // artifactType when asked (and says so in OCI-Filters-Applied).
 func (rp *repo) referrers(w http.ResponseWriter, r *http.Request, ref string) {
-	if !readMethod(w, r) {
-		return
-	}
-	d, err := cas.ParseDigest(ref)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, "DIGEST_INVALID", fmt.Sprintf("invalid digest %q", ref))
-		return
-	}
-	l, ok := rp.open(r.Context(), w)
+	l, d, ok := rp.openByDigest(w, r, ref)
 	if !ok {
 		return
 	}
@@ -235,4 +219,20 @@ func (rp *repo) reachable(ctx context.Context, l *layout.Layout) (map[digest.Dig
 	}
 	rp.cache = &reachCache{index: fi, set: set}
 	return set, nil
+}
+
+// openByDigest starts a GET or HEAD of a path ending in a digest: it
+// checks the method and the digest and opens the layout, answering the
+// request itself (and returning ok false) when one of them fails.
+func (rp *repo) openByDigest(w http.ResponseWriter, r *http.Request, ref string) (*layout.Layout, digest.Digest, bool) {
+	if !readMethod(w, r) {
+		return nil, "", false
+	}
+	d, err := cas.ParseDigest(ref)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "DIGEST_INVALID", fmt.Sprintf("invalid digest %q", ref))
+		return nil, "", false
+	}
+	l, ok := rp.open(r.Context(), w)
+	return l, d, ok
 }
