@@ -74,6 +74,8 @@ EOF
 	local e="$fx/expect"
 	cp -a "$fx/files" "$e/raw"
 	cp -a "$fx/dirsrc" "$e/dirgz"
+	# A directory other tools tar (oras push) keeps its modes as they are.
+	cp -a "$fx/dirsrc" "$e/dir-asis"
 	# Directory layers store permissions as git does (0644, or 0755 for
 	# directories and executables) unless --preserve-mode: the 0600 file
 	# comes back 0644.

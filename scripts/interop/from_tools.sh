@@ -27,7 +27,7 @@ row_tools() {
 row_expect() {
 	case "$1" in
 	oras-files | crane-pull) echo "--no-mode $FX/expect/raw" ;;
-	oras-dir | skopeo-copy) echo "$FX/expect/dirgz" ;;
+	oras-dir | skopeo-copy) echo "$FX/expect/dir-asis" ;; # oras tars it: modes kept (0600)
 	regctl-put) echo "--no-mode $FX/expect/regctl-put" ;;
 	oras-referrer | regctl-referrer) echo "--no-mode $FX/expect/withref" ;;
 	umoci-image) echo "$FX/rootfs" ;;
