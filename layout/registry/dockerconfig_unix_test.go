@@ -85,11 +85,13 @@ func TestDockerConfigRefused(t *testing.T) {
 				t.Skip(err)
 			}
 		},
-		"link to /dev/zero":   func(t *testing.T, p string) { os.Symlink("/dev/zero", p) },
-		"directory":           func(t *testing.T, p string) { os.Mkdir(p, 0o700) },
-		"dangling link":       func(t *testing.T, p string) { os.Symlink(filepath.Join(filepath.Dir(p), "nowhere"), p) },
-		"duplicate auths key": func(t *testing.T, p string) { os.WriteFile(p, []byte(`{"auths":{"a":{"auth":"dTpw"}},"auths":{}}`), 0o600) },
-		"torn":                func(t *testing.T, p string) { os.WriteFile(p, []byte(`{"auths":{"a":`), 0o600) },
+		"link to /dev/zero": func(t *testing.T, p string) { os.Symlink("/dev/zero", p) },
+		"directory":         func(t *testing.T, p string) { os.Mkdir(p, 0o700) },
+		"dangling link":     func(t *testing.T, p string) { os.Symlink(filepath.Join(filepath.Dir(p), "nowhere"), p) },
+		"duplicate auths key": func(t *testing.T, p string) {
+			os.WriteFile(p, []byte(`{"auths":{"a":{"auth":"dTpw"}},"auths":{}}`), 0o600)
+		},
+		"torn": func(t *testing.T, p string) { os.WriteFile(p, []byte(`{"auths":{"a":`), 0o600) },
 		"huge": func(t *testing.T, p string) {
 			f, _ := os.Create(p)
 			f.Truncate(maxDockerConfig + 1)
