@@ -128,12 +128,26 @@ func writeNew(path string, b []byte, mode os.FileMode) error {
 }
 
 // insideLayout returns the OCI layout (a directory holding an oci-layout
-// file) that dir is or is inside, or "".
+// file) that dir is or is inside, or "". Both dir as named and the
+// directory it really is (symlinks resolved: keys -> L/blobs/sha256) are
+// looked at.
 func insideLayout(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
+	if l, err := layoutAbove(abs); l != "" || err != nil {
+		return l, err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", nil // a missing directory: the write fails, naming it
+	}
+	return layoutAbove(real)
+}
+
+// layoutAbove is insideLayout for an absolute path, taken as it is.
+func layoutAbove(abs string) (string, error) {
 	for d := abs; ; d = filepath.Dir(d) {
 		if _, err := os.Lstat(filepath.Join(d, "oci-layout")); err == nil {
 			return d, nil
