@@ -102,12 +102,13 @@ func (r *Remote) baseURL() string {
 }
 
 // httpClient is the transport under the authenticating client: TLS with
-// the extra CA, bounded waits for headers, and oras-go's retry transport
+// the extra CA, bounded waits for headers and for every read and write
+// (idleConn: a stalled transfer times out), and oras-go's retry transport
 // (exponential backoff on 5xx, 429 and timeouts).
 func httpClient(o ClientOptions) (*http.Client, error) {
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           idleDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
 		MaxIdleConnsPerHost:   32,

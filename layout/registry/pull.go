@@ -9,6 +9,7 @@ import (
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
 )
@@ -87,6 +88,9 @@ type puller struct {
 	mu    sync.Mutex
 	blobs []ocispec.Descriptor
 	res   *Result
+	// referrerOf is the subject the registry listed each referrer for:
+	// the referrer's own subject field must name it.
+	referrerOf map[digest.Digest]digest.Digest
 }
 
 // documents fetches root's documents level by level (each level in
@@ -125,6 +129,16 @@ func (p *puller) document(ctx context.Context, desc ocispec.Descriptor) ([]ocisp
 	if err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
+	subj, isReferrer := p.referrerOf[desc.Digest]
+	p.mu.Unlock()
+	if isReferrer && (doc.Subject == nil || doc.Subject.Digest != subj) {
+		got := "no subject"
+		if doc.Subject != nil {
+			got = "subject " + doc.Subject.Digest.String()
+		}
+		return nil, fmt.Errorf("registry %s lists %s as a referrer of %s, but it has %s: %w", p.src.Ref.Registry, desc.Digest, subj, got, layout.ErrCorrupt)
+	}
 	var next []ocispec.Descriptor
 	for _, c := range doc.Children() {
 		if !p.seen.Add(c.Digest) {
@@ -153,6 +167,10 @@ func (p *puller) document(ctx context.Context, desc ocispec.Descriptor) ([]ocisp
 			next = append(next, r)
 			p.mu.Lock()
 			p.res.Referrers = append(p.res.Referrers, r)
+			if p.referrerOf == nil {
+				p.referrerOf = map[digest.Digest]digest.Digest{}
+			}
+			p.referrerOf[r.Digest] = desc.Digest
 			p.mu.Unlock()
 		}
 		return nil
