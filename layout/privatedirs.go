@@ -14,14 +14,22 @@ import (
 // to ../blobs/sha256 (in a layout copied from someone, `cp -a` keeps it)
 // would make gc, which empties those directories, delete every blob; one
 // at .oci-pack or .oci-pack/verified[/ALG] would put locks, staging and
-// records among the blobs. oci-pack never follows a link in its private
-// state: each of them, where present, must be a directory itself.
+// records among the blobs. The same holds the other way round:
+// blobs/sha256 leading to ../.oci-pack/tmp made gc take every blob for
+// stale staging. oci-pack never follows a link in its private state or
+// between the blob directories: each of them, where present, must be a
+// directory itself (a link leading outside the layout is refused by
+// os.Root anyway).
 func (l *Layout) checkPrivateDirs() error {
 	dirs := []string{PrivateDir, stagingDir, ResumeDir, verifiedDir}
-	if entries, err := readDirAll(l.root, verifiedDir); err == nil {
+	for _, parent := range []string{verifiedDir, BlobsDir} {
+		entries, err := readDirAll(l.root, parent)
+		if err != nil {
+			continue
+		}
 		for _, e := range entries {
 			if e.Type()&fs.ModeSymlink != 0 {
-				dirs = append(dirs, path.Join(verifiedDir, e.Name()))
+				dirs = append(dirs, path.Join(parent, e.Name()))
 			}
 		}
 	}
@@ -34,7 +42,7 @@ func (l *Layout) checkPrivateDirs() error {
 			return fmt.Errorf("%s: %s: %w", l.dir, rel, err)
 		}
 		if !fi.IsDir() {
-			return fmt.Errorf("%s/%s is a %s, not a directory: oci-pack keeps private state there and never follows a link in it; remove it (rm %s/%s): %w",
+			return fmt.Errorf("%s/%s is a %s, not a directory: oci-pack never follows a link among its blob and private directories; remove it (rm %s/%s): %w",
 				l.dir, rel, fsx.FileKind(fi.Mode()), l.dir, rel, ErrCorrupt)
 		}
 	}
