@@ -86,8 +86,15 @@ func newRepository(ref Reference, c *auth.Client, plainHTTP bool) *remote.Reposi
 		Reference:        Reference{Registry: ref.Registry, Repository: ref.Repository},
 		PlainHTTP:        plainHTTP,
 		MaxMetadataBytes: strictjson.MaxDocument,
+		// oras-go follows a registry's Link headers for as long as it
+		// sends them: one that always sends one would never end.
+		ReferrerListMaxPages: maxListPages,
+		TagListMaxPages:      maxListPages,
 	}
 }
+
+// maxListPages bounds the pages of a referrers or tag list.
+const maxListPages = 1000
 
 // String is HOST/REPO[:TAG|@DIGEST].
 func (r *Remote) String() string { return r.Ref.String() }

@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
+	"oras.land/oras-go/v2/errdef"
 )
 
 // Pull copies root (what src.Resolve returned) and its graph from the
@@ -155,7 +156,11 @@ func (p *puller) document(ctx context.Context, desc ocispec.Descriptor) ([]ocisp
 	if !p.o.Referrers {
 		return next, nil
 	}
+	listed := 0
 	err = p.src.Repo.Referrers(ctx, desc, "", func(refs []ocispec.Descriptor) error {
+		if listed += len(refs); listed > layout.MaxDescriptors {
+			return fmt.Errorf("registry %s lists more than %d referrers of %s: %w", p.src.Ref.Registry, layout.MaxDescriptors, desc.Digest, ErrProtocol)
+		}
 		for _, r := range refs {
 			if err := cas.Validate(r.Digest); err != nil {
 				return fmt.Errorf("referrer of %s: %w", desc.Digest, err)
@@ -175,6 +180,9 @@ func (p *puller) document(ctx context.Context, desc ocispec.Descriptor) ([]ocisp
 		}
 		return nil
 	})
+	if errors.Is(err, errdef.ErrTooManyPages) {
+		return nil, fmt.Errorf("referrers of %s: registry %s links page after page (%v): %w", desc.Digest, p.src.Ref.Registry, err, ErrProtocol)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("referrers of %s: %w", desc.Digest, classify(err))
 	}

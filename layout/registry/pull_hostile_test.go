@@ -64,6 +64,10 @@ func (f *hostileRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			`{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"%s","size":%d,"artifactType":"application/vnd.test.sig"}]}`,
 			digest.FromBytes(f.referrer), len(f.referrer))
 		doc(ocispec.MediaTypeImageIndex, []byte(idx))
+	case strings.HasPrefix(p, "/v2/m/referrers/") && f.mode == "endless-referrers":
+		n, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		w.Header().Set("Link", fmt.Sprintf(`<%s?page=%d>; rel="next"`, p, n+1))
+		doc(ocispec.MediaTypeImageIndex, []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`))
 	case strings.HasPrefix(p, "/v2/m/referrers/"):
 		doc(ocispec.MediaTypeImageIndex, []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`))
 	case p == "/v2/m/blobs/"+digest.FromString("{}").String():
@@ -103,7 +107,7 @@ func pullFrom(t *testing.T, f *hostileRegistry, o Options) (*layout.Layout, erro
 	}
 	_, err = Pull(ctx, src, root, l, o)
 	if ctx.Err() != nil {
-		t.Fatalf("the pull hangs on a registry that stops sending (%v)", err)
+		t.Fatalf("the pull does not end (%v)", err)
 	}
 	return l, err
 }
@@ -139,5 +143,20 @@ func TestPullReferrerElsewhere(t *testing.T) {
 	}
 	if len(idx.Manifests) != 0 {
 		t.Errorf("index.json lists %d entries after a failed pull", len(idx.Manifests))
+	}
+}
+
+// TestPullEndlessReferrers: a registry that answers every page of a
+// referrers list with a link to one more page does not keep the pull
+// going forever: it fails (ErrProtocol) after maxReferrerPages pages, and
+// nothing is tagged.
+func TestPullEndlessReferrers(t *testing.T) {
+	l, err := pullFrom(t, newHostileRegistry("endless-referrers"), Options{Tag: "v1", Referrers: true})
+	if !errors.Is(err, ErrProtocol) || !strings.Contains(err.Error(), "pages") {
+		t.Fatalf("got %v, want ErrProtocol about the pages", err)
+	}
+	idx, err := l.Index(context.Background())
+	if err != nil || len(idx.Manifests) != 0 {
+		t.Errorf("index.json after a failed pull: %v entries, %v", len(idx.Manifests), err)
 	}
 }
