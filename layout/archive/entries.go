@@ -18,16 +18,16 @@ const maxLayoutFile = 64 << 10
 
 // importer reads one archive's entries into a layout.
 type importer struct {
-	l     *layout.Layout
-	s     *tarStream
-	res   *ImportResult
-	seen  map[string]string // cleaned entry name → name as in the archive
+	l    *layout.Layout
+	s    *tarStream
+	res  *ImportResult
+	seen map[string]string // cleaned entry name → name as in the archive
 	// names counts the bytes of the names in seen, within maxEntryNames.
 	names int64
-	index *ocispec.Index    // the archive's index.json, once read
-	found bool              // oci-layout was read and is valid
-	last  string            // the last entry's name, for messages
-	end   int64             // stream offset where the last entry's data ended
+	index *ocispec.Index // the archive's index.json, once read
+	found bool           // oci-layout was read and is valid
+	last  string         // the last entry's name, for messages
+	end   int64          // stream offset where the last entry's data ended
 	buf   []byte
 	watch *docWatch // ImportOptions.Documents (gate.go)
 	// indexDigest is the digest of the archive's index.json bytes.
