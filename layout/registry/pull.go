@@ -142,7 +142,9 @@ func (p *puller) document(ctx context.Context, desc ocispec.Descriptor) ([]ocisp
 	}
 	var next []ocispec.Descriptor
 	for _, c := range doc.Children() {
-		if !p.seen.Add(c.Digest) {
+		if first, err := p.seen.Visit(c); err != nil {
+			return nil, fmt.Errorf("from %s: %s: %w", p.src.Ref.Registry, desc.Digest, err)
+		} else if !first {
 			continue
 		}
 		if layout.IsDocument(c) {
