@@ -40,6 +40,10 @@ type WalkOptions struct {
 	// several walks, even concurrent ones, visits each digest once across
 	// all of them.
 	Seen *VisitSet
+	// AnySize visits a digest once whatever sizes it is listed with (gc's
+	// live set: what a digest's descriptors disagree on does not change
+	// that it is in use). Otherwise that is an error (VisitSet.Visit).
+	AnySize bool
 }
 
 // VisitSet is a set of digests safe for concurrent use, remembering the
@@ -105,7 +109,11 @@ func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(
 			return err
 		}
 		d := n.Descriptor
-		if first, err := visited.Visit(d); err != nil {
+		if o.AnySize {
+			if !visited.Add(d.Digest) {
+				return nil
+			}
+		} else if first, err := visited.Visit(d); err != nil {
 			return fmt.Errorf("%s: %w", n.Path(), err)
 		} else if !first {
 			return nil

@@ -11,7 +11,8 @@ import (
 // sizes, is ambiguous (I10): a reader that checks only the first
 // descriptor passes, one that reads the second fails. Import refuses it
 // (exit 3, one line naming the digest and both sizes, the layout
-// untouched), and so does verify on a layout that holds it.
+// untouched), and so does verify on a layout that holds it; gc, a repair
+// tool, still runs there and keeps the blob.
 func TestG_OneDigestTwoSizes(t *testing.T) {
 	t.Parallel()
 	f := rtest.Good(t).Clone(t)
@@ -28,4 +29,6 @@ func TestG_OneDigestTwoSizes(t *testing.T) {
 	w = newWorldWith(t, f)
 	r := w.run(t, "verify", "-q", w.L)
 	rtest.AssertCode(t, r, rtest.ExitIntegrity)
+	rtest.Must(t, "gc", "-q", w.L)
+	w.Snap.AssertUnchanged(t)
 }
