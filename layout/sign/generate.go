@@ -58,6 +58,10 @@ func GenerateKeyPair(pass PassFunc) (privPEM, pubPEM []byte, err error) {
 // directory must not be inside an OCI layout: a private key never enters
 // one.
 func WriteKeyPair(prefix string, privPEM, pubPEM []byte) (privPath, pubPath string, err error) {
+	if base := filepath.Base(prefix); prefix == "" || os.IsPathSeparator(prefix[len(prefix)-1]) || base == "." || base == ".." {
+		// "keys/" would write the hidden files keys/.key and keys/.pub.
+		return "", "", fmt.Errorf("key prefix %q: expected a file name prefix, like keys/release: %w", prefix, layout.ErrInvalidArgument)
+	}
 	privPath, pubPath = prefix+".key", prefix+".pub"
 	dir := filepath.Dir(privPath)
 	if inside, err := insideLayout(dir); err != nil {

@@ -17,7 +17,8 @@ import (
 // file or to /dev/null), a FIFO — (exit 4, left as it was, no hang); the
 // private key is 0600 whatever the umask; and a prefix whose directory
 // is, or leads through a symlink into, an OCI layout is refused (exit 2):
-// a private key never enters a layout (I17).
+// a private key never enters a layout (I17); a prefix naming a directory
+// ("keys/") is a usage error, not the hidden files keys/.key and .pub.
 func TestG_KeyGenerateOutputs(t *testing.T) {
 	t.Parallel()
 	w := newWorldWith(t, rtest.Good(t))
@@ -67,6 +68,13 @@ func TestG_KeyGenerateOutputs(t *testing.T) {
 	for _, p := range []string{filepath.Join(w.L, "k"), filepath.Join(w.L, "blobs", "k"), filepath.Join(link, "k")} {
 		r := keygen(p)
 		rtest.AssertFail(t, r, rtest.ExitUsage, "inside the OCI layout")
+	}
+	// A prefix that names a directory, not a file name prefix.
+	for _, p := range []string{w.In + "/", w.In + "/.", w.In + "/.."} {
+		rtest.AssertFail(t, keygen(p), rtest.ExitUsage, "prefix")
+	}
+	if _, err := os.Lstat(filepath.Join(w.In, ".key")); err == nil {
+		t.Error("a hidden .key was written for a directory prefix")
 	}
 	w.Snap.AssertUnchanged(t)
 	w.S.AssertIntact(t)
