@@ -60,7 +60,7 @@ func (l *Layout) liveSet(ctx context.Context, entries []ocispec.Descriptor) (map
 	live := map[digest.Digest]ocispec.Descriptor{}
 	seen := NewVisitSet()
 	walk := func(nodes []Node) error {
-		return l.Walk(ctx, nodes, WalkOptions{Seen: seen}, func(n *Node) error {
+		return l.Walk(ctx, nodes, WalkOptions{Seen: seen, AnySize: true}, func(n *Node) error {
 			live[n.Descriptor.Digest] = n.Descriptor
 			return nil
 		})

@@ -40,26 +40,51 @@ type WalkOptions struct {
 	// several walks, even concurrent ones, visits each digest once across
 	// all of them.
 	Seen *VisitSet
+	// AnySize visits a digest once whatever sizes it is listed with (gc's
+	// live set: what a digest's descriptors disagree on does not change
+	// that it is in use). Otherwise that is an error (VisitSet.Visit).
+	AnySize bool
 }
 
-// VisitSet is a set of digests safe for concurrent use.
+// VisitSet is a set of digests safe for concurrent use, remembering the
+// size each was first visited with.
 type VisitSet struct {
 	mu sync.Mutex
-	m  map[digest.Digest]bool
+	m  map[digest.Digest]int64 // size; -1 when added without one
 }
 
 // NewVisitSet returns an empty set.
-func NewVisitSet() *VisitSet { return &VisitSet{m: map[digest.Digest]bool{}} }
+func NewVisitSet() *VisitSet { return &VisitSet{m: map[digest.Digest]int64{}} }
 
 // Add adds d and reports whether it was new.
 func (s *VisitSet) Add(d digest.Digest) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.m[d] {
+	if _, ok := s.m[d]; ok {
 		return false
 	}
-	s.m[d] = true
+	s.m[d] = -1
 	return true
+}
+
+// Visit adds desc and reports whether its digest was new. One digest
+// listed with two sizes is ambiguous (RELIABILITY I10: a reader that
+// checks only the first would pass what the second breaks): an error
+// wrapping ErrCorrupt naming both.
+func (s *VisitSet) Visit(desc ocispec.Descriptor) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	size, ok := s.m[desc.Digest]
+	switch {
+	case !ok:
+		s.m[desc.Digest] = desc.Size
+		return true, nil
+	case size == -1:
+		s.m[desc.Digest] = desc.Size
+	case size != desc.Size:
+		return false, fmt.Errorf("%s is listed with size %d and, elsewhere in the graph, size %d: one digest has one size: %w", desc.Digest, desc.Size, size, ErrCorrupt)
+	}
+	return false, nil
 }
 
 // Walk visits every descriptor reachable from roots, each digest once,
@@ -84,7 +109,13 @@ func (l *Layout) Walk(ctx context.Context, roots []Node, o WalkOptions, fn func(
 			return err
 		}
 		d := n.Descriptor
-		if !visited.Add(d.Digest) {
+		if o.AnySize {
+			if !visited.Add(d.Digest) {
+				return nil
+			}
+		} else if first, err := visited.Visit(d); err != nil {
+			return fmt.Errorf("%s: %w", n.Path(), err)
+		} else if !first {
 			return nil
 		}
 		if depth > MaxDepth {

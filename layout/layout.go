@@ -234,6 +234,9 @@ func (l *Layout) open() error {
 		}
 		return fmt.Errorf("%s: %s is %s, expected a directory: %w: %w", l.dir, BlobsDir, what, ErrNotLayout, ErrCorrupt)
 	}
+	if err := l.checkPrivateDirs(); err != nil {
+		return err
+	}
 	if err := l.lock(); err != nil {
 		return err
 	}

@@ -16,6 +16,9 @@ const ONonblock = syscall.O_NONBLOCK
 // process's controlling terminal.
 const oNoctty = syscall.O_NOCTTY
 
+// oNofollow makes an open fail if the last element is a symlink.
+const oNofollow = syscall.O_NOFOLLOW
+
 // oDirectory makes an open fail unless the path is a directory.
 const oDirectory = syscall.O_DIRECTORY
 

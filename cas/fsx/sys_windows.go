@@ -13,6 +13,7 @@ const ONonblock = 0
 const (
 	oNoctty    = 0
 	oDirectory = 0
+	oNofollow  = 0
 )
 
 // LinkCount is 1 on Windows: os.Stat does not report NTFS hard links

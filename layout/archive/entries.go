@@ -18,14 +18,16 @@ const maxLayoutFile = 64 << 10
 
 // importer reads one archive's entries into a layout.
 type importer struct {
-	l     *layout.Layout
-	s     *tarStream
-	res   *ImportResult
-	seen  map[string]string // cleaned entry name → name as in the archive
-	index *ocispec.Index    // the archive's index.json, once read
-	found bool              // oci-layout was read and is valid
-	last  string            // the last entry's name, for messages
-	end   int64             // stream offset where the last entry's data ended
+	l    *layout.Layout
+	s    *tarStream
+	res  *ImportResult
+	seen map[string]string // cleaned entry name → name as in the archive
+	// names counts the bytes of the names in seen, within maxEntryNames.
+	names int64
+	index *ocispec.Index // the archive's index.json, once read
+	found bool           // oci-layout was read and is valid
+	last  string         // the last entry's name, for messages
+	end   int64          // stream offset where the last entry's data ended
 	buf   []byte
 	watch *docWatch // ImportOptions.Documents (gate.go)
 	// indexDigest is the digest of the archive's index.json bytes.
@@ -67,6 +69,9 @@ func (im *importer) read(ctx context.Context) error {
 		}
 		if first, dup := im.seen[e.name]; dup {
 			return fmt.Errorf("duplicate archive entry %q (also %q): %w", hdr.Name, first, ErrInvalid)
+		}
+		if im.names += int64(len(e.name) + len(hdr.Name)); im.names > maxEntryNames {
+			return fmt.Errorf("archive entry names total more than %d bytes (%d entries so far; an OCI layout's names are ~80 bytes each): %w", maxEntryNames, im.entries, ErrInvalid)
 		}
 		im.seen[e.name] = hdr.Name
 		data := hdr.Size

@@ -93,18 +93,13 @@ func Export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions)
 	return p.export(ctx, l, w, o)
 }
 
-// export writes the planned archive to w, as Export describes.
+// export writes the planned archive to w, as Export describes. A resumed
+// export (ExportFile) writes the whole stream too: the volume writer
+// compares the bytes its kept volumes hold with it, instead of writing
+// them (exportresume.go).
 func (p *exportPlan) export(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions) (*ExportResult, error) {
-	return p.exportFrom(ctx, l, w, o, 0)
-}
-
-// exportFrom is export for a resumed export (ExportFile): the first skip
-// bytes of the tar stream are those it kept, and blobs that lie wholly
-// inside them are not read again (zeros stand in for their bytes, which
-// the volume writer drops).
-func (p *exportPlan) exportFrom(ctx context.Context, l *layout.Layout, w io.Writer, o ExportOptions, skip int64) (*ExportResult, error) {
 	res := &ExportResult{Entries: len(p.index.Manifests), Excluded: p.excluded, ExcludedBytes: p.excludedBytes, Missing: p.missing, Compression: cmp.Or(o.Compression, compress.None)}
-	err := compressTo(w, o, func(w io.Writer) error { return writeTar(ctx, l, p, w, o.Progress, res, skip) })
+	err := compressTo(w, o, func(w io.Writer) error { return writeTar(ctx, l, p, w, o.Progress, res) })
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +107,7 @@ func (p *exportPlan) exportFrom(ctx context.Context, l *layout.Layout, w io.Writ
 }
 
 // writeTar writes the planned archive to w and counts it in res.
-func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer, prog layout.Progress, res *ExportResult, skip int64) (err error) {
+func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer, prog layout.Progress, res *ExportResult) (err error) {
 	idx := mustMarshal(p.index) // for progress; the twins add their annotation below
 	cw := &countingWriter{w: w}
 	prog.Total(p.tarSize(len(idx)))
@@ -130,7 +125,7 @@ func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer,
 	}
 	buf := make([]byte, copyBufferSize)
 	for _, b := range p.blobs {
-		err := writeBlob(ctx, l, tw, b, buf, p.twins.tee(ctx, l, b.desc.Digest), kept{cw, skip})
+		err := writeBlob(ctx, l, tw, b, buf, p.twins.tee(ctx, l, b.desc.Digest))
 		p.twins.finish(b.desc.Digest, err == nil)
 		if err != nil {
 			return err
@@ -154,17 +149,11 @@ func writeTar(ctx context.Context, l *layout.Layout, p *exportPlan, w io.Writer,
 }
 
 // writeBlob copies one blob into the archive, hashing it on the way, and
-// into tee if not nil — or zeros, when a resumed export kept its bytes
-// (see kept.skipBlob).
-func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned, buf []byte, tee io.Writer, k kept) error {
+// into tee if not nil.
+func writeBlob(ctx context.Context, l *layout.Layout, tw *tar.Writer, b planned, buf []byte, tee io.Writer) error {
 	name, err := cas.BlobPath(b.desc.Digest)
 	if err != nil {
 		return err
-	}
-	if tee == nil {
-		if skipped, err := k.skipBlob(tw, b, name); skipped || err != nil {
-			return err
-		}
 	}
 	rc, err := l.Blobs().OpenVerified(ctx, b.desc)
 	if err != nil {

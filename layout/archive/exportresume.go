@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"archive/tar"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/oci-pack/oci-pack/cas/fsx"
 	"github.com/oci-pack/oci-pack/compress"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
@@ -24,11 +24,16 @@ import (
 // killed, or cancelled (then the volume being written is removed, the
 // finished ones kept) — the same export run again keeps those volumes,
 // after reading each back and checking it against its recorded digest,
-// and continues the stream after them: blobs that lie wholly in the kept
-// volumes are not read again. The identity (the archive's index.json,
-// every planned blob and its place, the split size, the parity count) must
-// match exactly: the tar stream is a function of them, so the kept bytes
-// are the bytes this export would write. A state that does not parse, is
+// and continues the stream after them. The identity (the archive's
+// index.json, every planned blob and its place, the split size, the parity
+// count) must match exactly: the tar stream is a function of them. The
+// kept bytes are not trusted for being listed in the state (whoever can
+// write the state can write the volumes): the stream is produced again in
+// full and each kept volume compared with it (dropKept) before anything
+// is committed; a volume that differs fails the export, removing the
+// kept volumes and the state, so that a re-run starts over. Kept volumes
+// are renamed into place by the output rule (fsx.AdoptOutput): a name
+// that became a symlink, FIFO or directory is not kept. A state that does not parse, is
 // not a regular file, names another export, or lists a volume that is
 // gone, changed or not regular is not used (the notice says why); only
 // volumes before the first such one are kept. Compressed exports do not
@@ -160,20 +165,26 @@ func readExportState(path string) (*exportState, string) {
 	return &st, ""
 }
 
-// keepOne keeps volume i if its .partial is a regular file of the split
-// size whose bytes have the recorded digest (fed to the parity as they
-// are read). A volume that fails is removed, and the parity restarted
-// from the volumes kept before it.
+// keepOne keeps volume i if its .partial can be adopted as the output of
+// its name (fsx.AdoptOutput) and is a regular file of the split size
+// whose bytes have the recorded digest (fed to the parity as they are
+// read). A volume that fails is removed, and the parity restarted from
+// the volumes kept before it.
 func (v *VolumeWriter) keepOne(i int, vol Volume) (bool, string, error) {
 	name := v.name(i)
 	if vol.Path != filepath.Base(name) || vol.Size != v.split {
 		return false, fmt.Sprintf("it lists %s (%d bytes) as volume %d", vol.Path, vol.Size, i), nil
 	}
 	part := name + partialSuffix
-	got, err := v.readKept(i, part)
-	if err == nil && got == vol.Digest {
-		v.done = append(v.done, Volume{Path: name, Size: vol.Size, Digest: vol.Digest})
-		return true, "", nil
+	out, err := fsx.AdoptOutput(name, fsx.OutputOptions{FilesOnlyWhy: splitNeedsFiles, Check: v.check})
+	var got digest.Digest
+	if err == nil {
+		if got, err = v.readKept(i, out.File()); err == nil && got == vol.Digest {
+			v.done = append(v.done, Volume{Path: name, Size: vol.Size, Digest: vol.Digest})
+			v.keptOuts = append(v.keptOuts, out)
+			return true, "", nil
+		}
+		out.Abort()
 	}
 	reason := fmt.Sprintf("%s is %s, it recorded %s", part, got, vol.Digest)
 	if err != nil {
@@ -183,20 +194,19 @@ func (v *VolumeWriter) keepOne(i int, vol Volume) (bool, string, error) {
 	return false, reason, v.restartParity()
 }
 
-// readKept reads a kept volume, hashing it and feeding it to the parity.
-func (v *VolumeWriter) readKept(i int, part string) (digest.Digest, error) {
-	fi, err := os.Lstat(part)
+// readKept reads a kept volume from its start, hashing it and feeding it
+// to the parity.
+func (v *VolumeWriter) readKept(i int, f *os.File) (digest.Digest, error) {
+	fi, err := f.Stat()
 	if err != nil {
 		return "", err
 	}
 	if !fi.Mode().IsRegular() || fi.Size() != v.split {
 		return "", fmt.Errorf("not a regular file of %d bytes", v.split)
 	}
-	f, err := openRegularPath(part)
-	if err != nil {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
-	defer f.Close()
 	h := sha256.New()
 	buf := make([]byte, copyBufferSize)
 	for {
@@ -230,8 +240,8 @@ func (v *VolumeWriter) restartParity() error {
 		return err
 	}
 	v.parity = p
-	for i := range v.done {
-		if _, err := v.readKept(i, v.name(i)+partialSuffix); err != nil {
+	for i, out := range v.keptOuts {
+		if _, err := v.readKept(i, out.File()); err != nil {
 			return err
 		}
 	}
@@ -279,26 +289,44 @@ func (s *exportState) remove() {
 }
 
 // dropKept drops the bytes of p the kept volumes already hold, and
-// returns how many.
-func (v *VolumeWriter) dropKept(p *[]byte) int {
+// returns how many. They are not written but compared: hashed volume by
+// volume, each kept volume must have the digest of the stream's bytes it
+// stands for, or the export fails (ErrChecksum) before anything is
+// committed.
+func (v *VolumeWriter) dropKept(p *[]byte) (int, error) {
 	k := min(int64(len(*p)), v.skip)
+	for b := (*p)[:k]; len(b) > 0; {
+		if v.keptHash == nil {
+			v.keptHash = sha256.New()
+		}
+		c := b[:min(int64(len(b)), v.split-v.keptN)]
+		v.keptHash.Write(c)
+		v.keptN += int64(len(c))
+		b = b[len(c):]
+		if v.keptN == v.split {
+			got, kept := digest.NewDigest(digest.SHA256, v.keptHash), v.done[v.keptIdx]
+			if got != kept.Digest {
+				return 0, fmt.Errorf("%w: %s, kept from an interrupted export as %s, is not what this export writes there (%s): the resume state %s vouched for other bytes; the kept volumes and the state are removed, run the export again",
+					ErrChecksum, kept.Path+partialSuffix, kept.Digest, got, v.state.path)
+			}
+			v.keptHash, v.keptN = nil, 0
+			v.keptIdx++
+		}
+	}
 	v.skip -= k
 	*p = (*p)[k:]
-	return int(k)
+	return int(k), nil
 }
 
 // commitKept renames the volumes kept from an interrupted run to their
-// final names (Commit, before this run's; the sidecar's commit fsyncs
-// their directory).
+// final names by the output rule (Commit, before this run's; the
+// sidecar's commit fsyncs their directory).
 func (v *VolumeWriter) commitKept() error {
-	if v.state == nil {
-		return nil
-	}
-	for i := range v.state.kept {
-		if err := os.Rename(v.name(i)+partialSuffix, v.name(i)); err != nil {
-			return fmt.Errorf("rename %s: %w", v.name(i)+partialSuffix, err)
+	for _, out := range v.keptOuts {
+		if err := out.Commit(); err != nil {
+			return err
 		}
-		v.published = append(v.published, v.name(i))
+		v.published = append(v.published, out.Final())
 	}
 	return nil
 }
@@ -306,12 +334,9 @@ func (v *VolumeWriter) commitKept() error {
 // removeKept removes the volumes kept from an interrupted run and the
 // state (Abort: the export failed for good).
 func (v *VolumeWriter) removeKept() error {
-	if v.state == nil {
-		return nil
-	}
 	var errs []error
-	for i := range v.state.kept {
-		errs = append(errs, removeFile(v.name(i)+partialSuffix))
+	for _, out := range v.keptOuts {
+		errs = append(errs, out.Abort())
 	}
 	v.state.remove()
 	return errors.Join(errs...)
@@ -337,50 +362,10 @@ func (v *VolumeWriter) Suspend() error {
 	return nil
 }
 
-// kept is where the bytes a resumed export kept end in the stream cw
-// counts (skip 0: nothing kept).
-type kept struct {
-	cw   *countingWriter
-	skip int64
-}
-
-// skipBlob writes blob b's header and zeros for its bytes when they end
-// before k.skip: a resumed export kept them, and the volume writer drops
-// them. Blobs whose bytes are needed otherwise (a raw twin whose recipes
-// are checked as it streams) are never skipped: writeBlob passes no
-// tee to skip.
-func (k kept) skipBlob(tw *tar.Writer, b planned, name string) (bool, error) {
-	if k.skip == 0 {
-		return false, nil
-	}
-	// Its data starts one header block on, or three with a PAX header
-	// (a mark, a size of 8 GiB or more): zeros only when even the later
-	// start ends inside the kept bytes.
-	if k.cw.n+3*blockSize+b.desc.Size > k.skip {
-		return false, nil
-	}
-	h := withMark(header(tar.TypeReg, name, b.desc.Size), b)
-	if err := tw.WriteHeader(h); err != nil {
-		return true, fmt.Errorf("write archive entry %q: %w", name, err)
-	}
-	if _, err := io.CopyN(tw, zeros{}, b.desc.Size); err != nil {
-		return true, fmt.Errorf("write archive entry %q: %w", name, err)
-	}
-	return true, nil
-}
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
-}
-
 // ExportFile with context: exportFile runs the export into v and commits
 // it, suspending it (kept for a re-run) when ctx was cancelled.
 func exportFile(ctx context.Context, l *layout.Layout, v *VolumeWriter, p *exportPlan, o ExportOptions) (*ExportResult, []Volume, error) {
-	skip := v.skip
-	res, err := p.exportFrom(ctx, l, v, o, skip)
+	res, err := p.export(ctx, l, v, o)
 	var written []Volume
 	if err == nil {
 		written, err = v.Commit()

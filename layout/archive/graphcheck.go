@@ -8,7 +8,6 @@ import (
 
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -22,17 +21,19 @@ import (
 func checkGraph(ctx context.Context, l *layout.Layout, idx *ocispec.Index) error {
 	var bad problems
 	var missing []string
-	visited := map[digest.Digest]bool{}
+	visited := layout.NewVisitSet()
 	var visit func(n *layout.Node, depth int) error
 	visit = func(n *layout.Node, depth int) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		d := n.Descriptor
-		if visited[d.Digest] {
+		if first, err := visited.Visit(d); err != nil {
+			bad = append(bad, fmt.Errorf("%s: %w", n.Path(), err))
+			return nil
+		} else if !first {
 			return nil
 		}
-		visited[d.Digest] = true
 		if depth > layout.MaxDepth {
 			bad = append(bad, fmt.Errorf("%s %s: graph deeper than %d: %w", n.Path(), d.Digest, layout.MaxDepth, layout.ErrCorrupt))
 			return nil

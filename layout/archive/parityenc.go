@@ -75,6 +75,10 @@ func CreateParity(base string, n int, check func(string) error) (*ParityWriter, 
 		return nil, err
 	}
 	p := &ParityWriter{base: base, n: n, enc: enc, work: make(chan *parityJob, parityQueue), free: make(chan *parityJob, parityQueue), done: make(chan struct{})}
+	// The worker runs from the start: Abort, also on a failed create
+	// below, stops it and waits for it (it touches the volumes only for
+	// jobs, which Feed sends after this returns).
+	go p.worker()
 	for i := range n {
 		if err := p.create(ParityPath(base, i), check); err != nil {
 			p.Abort()
@@ -85,7 +89,6 @@ func CreateParity(base string, n int, check func(string) error) (*ParityWriter, 
 	for range parityQueue {
 		p.free <- &parityJob{b: make([]byte, 0, parityChunk)}
 	}
-	go p.worker()
 	return p, nil
 }
 

@@ -255,6 +255,7 @@ func (r *Resumer) readTo(at int64, add func(int64)) error {
 func (r *Resumer) restore(im *importer, st *importState) {
 	for _, n := range st.Seen {
 		im.seen[n] = n
+		im.names += int64(2 * len(n))
 	}
 	im.entries = st.Entries
 	im.found, im.last, im.end = st.Found, st.Last, st.End

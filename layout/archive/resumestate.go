@@ -156,7 +156,12 @@ func (st *importState) check(abs string, ids []volumeID) error {
 // writeState saves st as name (layout.WriteState: atomic, through the
 // layout's os.Root).
 func writeState(l *layout.Layout, name string, st *importState) error {
-	return l.WriteState(name, mustMarshal(st))
+	b := mustMarshal(st)
+	if len(b) > maxResumeState {
+		// Never written: readState would refuse it (RELIABILITY I14).
+		return fmt.Errorf("the state is %d bytes, over the %d its reader takes", len(b), maxResumeState)
+	}
+	return l.WriteState(name, b)
 }
 
 // removeState forgets name and the partial blob beside it.

@@ -44,6 +44,12 @@ var skippedDirs = map[string]bool{"ingest": true, layout.PrivateDir: true}
 // would quote them whole.
 const maxEntryName = 4096
 
+// maxEntryNames bounds the bytes of all entry names an import remembers
+// (to refuse duplicates, and in its resume state): MaxEntries names of
+// the layout shape fit many times over, while 100,000 names of 4 KiB (a
+// few MiB of .tar.gz) would hold 800 MiB.
+const maxEntryNames = 64 << 20
+
 // checkEntry validates hdr's name and type against the layout shape and
 // says what the entry is. Rejected: empty, absolute, backslashed or
 // NUL-bearing names, any ".." component, anything outside oci-layout,

@@ -258,7 +258,7 @@ func (t *exportTwins) write(ctx context.Context, l *layout.Layout, p *exportPlan
 			res.TwinBytes += x.tar.desc.Size
 			continue
 		}
-		if err := writeBlob(ctx, l, tw, x.tar, buf, nil, kept{}); err != nil {
+		if err := writeBlob(ctx, l, tw, x.tar, buf, nil); err != nil {
 			return err
 		}
 		res.Blobs++

@@ -3,6 +3,7 @@ package archive
 import (
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"os"
 	"strings"
@@ -62,6 +63,13 @@ type VolumeWriter struct {
 	// state, if not nil, records each finished volume for a resumed
 	// export.
 	state *exportState
+	// keptOuts are the volumes kept from an interrupted run, adopted as
+	// outputs; keptHash, keptN and keptIdx compare them with the stream
+	// (dropKept).
+	keptOuts []*fsx.Output
+	keptHash hash.Hash
+	keptN    int64
+	keptIdx  int
 }
 
 // splitNeedsFiles is why a split export refuses a stream at a volume's
@@ -123,7 +131,11 @@ func (v *VolumeWriter) open() error {
 
 // Write writes p, starting a new volume whenever the current one is full.
 func (v *VolumeWriter) Write(p []byte) (int, error) {
-	written := v.dropKept(&p)
+	written, err := v.dropKept(&p)
+	if err != nil {
+		v.err = err
+		return written, err
+	}
 	for len(p) > 0 && v.err == nil {
 		if v.split > 0 && v.n == v.split {
 			if v.err = v.finish(); v.err == nil {

@@ -86,8 +86,15 @@ func newRepository(ref Reference, c *auth.Client, plainHTTP bool) *remote.Reposi
 		Reference:        Reference{Registry: ref.Registry, Repository: ref.Repository},
 		PlainHTTP:        plainHTTP,
 		MaxMetadataBytes: strictjson.MaxDocument,
+		// oras-go follows a registry's Link headers for as long as it
+		// sends them: one that always sends one would never end.
+		ReferrerListMaxPages: maxListPages,
+		TagListMaxPages:      maxListPages,
 	}
 }
+
+// maxListPages bounds the pages of a referrers or tag list.
+const maxListPages = 1000
 
 // String is HOST/REPO[:TAG|@DIGEST].
 func (r *Remote) String() string { return r.Ref.String() }
@@ -102,12 +109,13 @@ func (r *Remote) baseURL() string {
 }
 
 // httpClient is the transport under the authenticating client: TLS with
-// the extra CA, bounded waits for headers, and oras-go's retry transport
+// the extra CA, bounded waits for headers and for every read and write
+// (idleConn: a stalled transfer times out), and oras-go's retry transport
 // (exponential backoff on 5xx, 429 and timeouts).
 func httpClient(o ClientOptions) (*http.Client, error) {
 	tr := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:           idleDialer(&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}),
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          100,
 		MaxIdleConnsPerHost:   32,

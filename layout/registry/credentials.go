@@ -19,13 +19,24 @@ type CredentialStore = credentials.Store
 // share: $DOCKER_CONFIG/config.json or ~/.docker/config.json, with the
 // credential helpers it names (credsStore, credHelpers). Credentials are
 // stored in the file in plain text only when no helper is configured, as
-// `docker login` does.
+// `docker login` does. The file is checked first (openDockerConfig: a
+// regular file, bounded, strict JSON; a symlink is followed to the file
+// it leads to, which is the one rewritten) and a rewrite keeps its mode
+// and is fsynced (durableStore); unknown fields are kept.
 func DockerCredentials() (CredentialStore, error) {
-	s, err := credentials.NewStoreFromDocker(credentials.StoreOptions{AllowPlaintextPut: true})
+	path, err := dockerConfigPath()
+	if err != nil {
+		return nil, err
+	}
+	real, mode, err := openDockerConfig(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := credentials.NewStore(real, credentials.StoreOptions{AllowPlaintextPut: true})
 	if err != nil {
 		return nil, fmt.Errorf("docker credential store: %w", err)
 	}
-	return s, nil
+	return &durableStore{Store: s, path: real, mode: mode}, nil
 }
 
 // CredentialFunc turns a store into what ClientOptions.Credential takes.

@@ -9,8 +9,10 @@ import (
 	"github.com/oci-pack/oci-pack/cas"
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/strictjson"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
+	"oras.land/oras-go/v2/errdef"
 )
 
 // Pull copies root (what src.Resolve returned) and its graph from the
@@ -87,6 +89,9 @@ type puller struct {
 	mu    sync.Mutex
 	blobs []ocispec.Descriptor
 	res   *Result
+	// referrerOf is the subject the registry listed each referrer for:
+	// the referrer's own subject field must name it.
+	referrerOf map[digest.Digest]digest.Digest
 }
 
 // documents fetches root's documents level by level (each level in
@@ -125,9 +130,21 @@ func (p *puller) document(ctx context.Context, desc ocispec.Descriptor) ([]ocisp
 	if err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
+	subj, isReferrer := p.referrerOf[desc.Digest]
+	p.mu.Unlock()
+	if isReferrer && (doc.Subject == nil || doc.Subject.Digest != subj) {
+		got := "no subject"
+		if doc.Subject != nil {
+			got = "subject " + doc.Subject.Digest.String()
+		}
+		return nil, fmt.Errorf("registry %s lists %s as a referrer of %s, but it has %s: %w", p.src.Ref.Registry, desc.Digest, subj, got, layout.ErrCorrupt)
+	}
 	var next []ocispec.Descriptor
 	for _, c := range doc.Children() {
-		if !p.seen.Add(c.Digest) {
+		if first, err := p.seen.Visit(c); err != nil {
+			return nil, fmt.Errorf("from %s: %s: %w", p.src.Ref.Registry, desc.Digest, err)
+		} else if !first {
 			continue
 		}
 		if layout.IsDocument(c) {
@@ -141,7 +158,11 @@ func (p *puller) document(ctx context.Context, desc ocispec.Descriptor) ([]ocisp
 	if !p.o.Referrers {
 		return next, nil
 	}
+	listed := 0
 	err = p.src.Repo.Referrers(ctx, desc, "", func(refs []ocispec.Descriptor) error {
+		if listed += len(refs); listed > layout.MaxDescriptors {
+			return fmt.Errorf("registry %s lists more than %d referrers of %s: %w", p.src.Ref.Registry, layout.MaxDescriptors, desc.Digest, ErrProtocol)
+		}
 		for _, r := range refs {
 			if err := cas.Validate(r.Digest); err != nil {
 				return fmt.Errorf("referrer of %s: %w", desc.Digest, err)
@@ -153,10 +174,17 @@ func (p *puller) document(ctx context.Context, desc ocispec.Descriptor) ([]ocisp
 			next = append(next, r)
 			p.mu.Lock()
 			p.res.Referrers = append(p.res.Referrers, r)
+			if p.referrerOf == nil {
+				p.referrerOf = map[digest.Digest]digest.Digest{}
+			}
+			p.referrerOf[r.Digest] = desc.Digest
 			p.mu.Unlock()
 		}
 		return nil
 	})
+	if errors.Is(err, errdef.ErrTooManyPages) {
+		return nil, fmt.Errorf("referrers of %s: registry %s links page after page (%v): %w", desc.Digest, p.src.Ref.Registry, err, ErrProtocol)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("referrers of %s: %w", desc.Digest, classify(err))
 	}

@@ -45,6 +45,11 @@ func LoadHtpasswd(name string) (*Htpasswd, error) {
 		if _, err := bcrypt.Cost([]byte(hash)); err != nil {
 			return nil, fmt.Errorf("%w: htpasswd %s line %d (user %q): not a bcrypt hash (create entries with htpasswd -B)", layout.ErrInvalidArgument, name, n, user)
 		}
+		if _, dup := h.users[user]; dup {
+			// Servers disagree on which line counts (Apache: the first):
+			// ambiguous, refused (RELIABILITY I10).
+			return nil, fmt.Errorf("%w: htpasswd %s line %d: user %q given twice", layout.ErrInvalidArgument, name, n, user)
+		}
 		h.users[user] = []byte(hash)
 	}
 	if err := sc.Err(); err != nil {

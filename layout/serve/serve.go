@@ -37,6 +37,10 @@ type Options struct {
 	// wait up to QueueTimeout, then get 503.
 	MaxInFlight  int
 	QueueTimeout time.Duration
+	// WriteIdle bounds how long one write of a response may wait for the
+	// client to read (default 2 minutes): a client that stops reading
+	// loses its request (and its slot) instead of holding it forever.
+	WriteIdle time.Duration
 	// Auth, if not nil, checks every request's basic credentials.
 	Auth *Htpasswd
 	// Log, if not nil, gets one line per failed request.
@@ -66,6 +70,9 @@ func New(repos []Repo, o Options) (*Server, error) {
 	if o.QueueTimeout <= 0 {
 		o.QueueTimeout = 30 * time.Second
 	}
+	if o.WriteIdle <= 0 {
+		o.WriteIdle = 2 * time.Minute
+	}
 	s := &Server{repos: map[string]*repo{}, o: o, sem: make(chan struct{}, o.MaxInFlight)}
 	for _, r := range repos {
 		if len(r.Name) > 255 || !repoName.MatchString(r.Name) {
@@ -87,7 +94,8 @@ func New(repos []Repo, o Options) (*Server, error) {
 }
 
 // ServeHTTP routes a request.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := newIdleWriter(rw, s.o.WriteIdle)
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	if s.o.Auth != nil && !s.o.Auth.check(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="oci-pack"`)

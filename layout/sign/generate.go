@@ -58,6 +58,10 @@ func GenerateKeyPair(pass PassFunc) (privPEM, pubPEM []byte, err error) {
 // directory must not be inside an OCI layout: a private key never enters
 // one.
 func WriteKeyPair(prefix string, privPEM, pubPEM []byte) (privPath, pubPath string, err error) {
+	if base := filepath.Base(prefix); prefix == "" || os.IsPathSeparator(prefix[len(prefix)-1]) || base == "." || base == ".." {
+		// "keys/" would write the hidden files keys/.key and keys/.pub.
+		return "", "", fmt.Errorf("key prefix %q: expected a file name prefix, like keys/release: %w", prefix, layout.ErrInvalidArgument)
+	}
 	privPath, pubPath = prefix+".key", prefix+".pub"
 	dir := filepath.Dir(privPath)
 	if inside, err := insideLayout(dir); err != nil {
@@ -99,7 +103,7 @@ var ErrKeyExists = errors.New("key file exists")
 func writeNew(path string, b []byte, mode os.FileMode) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	defer os.Remove(tmp)
@@ -128,12 +132,26 @@ func writeNew(path string, b []byte, mode os.FileMode) error {
 }
 
 // insideLayout returns the OCI layout (a directory holding an oci-layout
-// file) that dir is or is inside, or "".
+// file) that dir is or is inside, or "". Both dir as named and the
+// directory it really is (symlinks resolved: keys -> L/blobs/sha256) are
+// looked at.
 func insideLayout(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
+	if l, err := layoutAbove(abs); l != "" || err != nil {
+		return l, err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return "", nil // a missing directory: the write fails, naming it
+	}
+	return layoutAbove(real)
+}
+
+// layoutAbove is insideLayout for an absolute path, taken as it is.
+func layoutAbove(abs string) (string, error) {
 	for d := abs; ; d = filepath.Dir(d) {
 		if _, err := os.Lstat(filepath.Join(d, "oci-layout")); err == nil {
 			return d, nil
