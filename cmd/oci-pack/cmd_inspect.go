@@ -218,7 +218,15 @@ func printTree(e *env, t *treeNode, indent string, last bool) {
 		fmt.Fprintf(e.stdout, "%s· %s\n", child, kv)
 	}
 	if t.Document != nil {
-		for _, kv := range sortedAnnotations(t.Document.Annotations) {
+		// A referrer's descriptor repeats its manifest's annotations
+		// (image-spec): print each pair once.
+		own := map[string]string{}
+		for k, v := range t.Document.Annotations {
+			if dv, ok := d.Annotations[k]; !ok || dv != v {
+				own[k] = v
+			}
+		}
+		for _, kv := range sortedAnnotations(own) {
 			fmt.Fprintf(e.stdout, "%s· %s\n", child, kv)
 		}
 		if t.Document.Subject != nil {
