@@ -64,14 +64,18 @@ func (e *env) transferOptions(rf *registryFlags, referrers bool) (registry.Optio
 // reportTransfer prints what a push or pull did on stderr, and the root
 // digest (or JSON) on stdout.
 func (e *env) reportTransfer(verb, where string, res *registry.Result) error {
-	msg := fmt.Sprintf("%s %s %s: %d blob(s) and manifest(s) (%s) sent, %d (%s) already there", verb, res.Root.Digest, where,
-		res.Sent, humanBytes(res.SentBytes), res.Skipped+res.Mounted, humanBytes(res.SkippedBytes))
+	moved, again := "sent", "not sent again (resumed)"
+	if verb == "pulled" {
+		moved, again = "received", "not fetched again (resumed)"
+	}
+	msg := fmt.Sprintf("%s %s %s: %d blob(s) and manifest(s) (%s) %s, %d (%s) already there", verb, res.Root.Digest, where,
+		res.Sent, humanBytes(res.SentBytes), moved, res.Skipped+res.Mounted, humanBytes(res.SkippedBytes))
 	if res.Mounted > 0 {
 		msg += fmt.Sprintf(" (%d mounted)", res.Mounted)
 	}
 	msg += fmt.Sprintf(", %d referrer(s)", len(res.Referrers))
 	if res.Resumed > 0 {
-		msg += fmt.Sprintf("; %s not sent again (resumed)", humanBytes(res.Resumed))
+		msg += fmt.Sprintf("; %s %s", humanBytes(res.Resumed), again)
 	}
 	e.infof("%s", msg)
 	if e.json() {
