@@ -204,7 +204,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if hint != "" {
 			hint = "; " + hint
 		}
-		if h := registryHint(err); h != "" {
+		if h := registryHint(err, c.name); h != "" {
 			hint = h
 		}
 		switch {

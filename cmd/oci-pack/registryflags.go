@@ -94,9 +94,11 @@ func userAgent() string {
 }
 
 // registryHint is the hint, naming flags and commands, for an error
-// talking to a registry ("" if none applies).
-func registryHint(err error) string {
+// command cmd got talking to a registry ("" if none applies).
+func registryHint(err error, cmd string) string {
 	switch {
+	case errors.Is(err, registry.ErrUnauthorized) && cmd == "login":
+		return "; check the username and password (or token) for this registry"
 	case errors.Is(err, registry.ErrUnauthorized):
 		return "; log in with 'oci-pack login HOST --username USER --password-stdin' (credentials are read from the Docker config)"
 	case strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
