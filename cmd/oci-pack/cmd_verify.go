@@ -22,7 +22,11 @@ oci-pack verify models --fast            # skip re-hashing blobs over 1 MiB
 oci-pack verify models:llama-3-8b --key cosign.pub            # and its signature (exit 3 if none verifies)
 oci-pack verify models --trust trust.json                     # every tag, each against the keys its rule names
 oci-pack verify offline --repair /media/usb/llama.tar.000     # restore corrupt or missing blobs from an archive
-oci-pack verify offline --repair /backup/models               # … or from another layout`,
+oci-pack verify offline --repair /backup/models               # … or from another layout
+A --trust file maps tag globs to keys, the first matching rule wins ('*' any run of characters, '?' one;
+a tag no rule matches is trusted to no key; key paths are relative to the file):
+  {"version": 1, "keys": {"ml": "keys/ml.pub", "release": "keys/release.pub"},
+   "rules": [{"tags": ["llama-*"], "keys": ["ml"]}, {"tags": ["*"], "keys": ["release"]}]}`,
 		minArgs: 1, maxArgs: -1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			fast := fs.Bool("fast", false, "check presence, type and size of large blobs without re-hashing them")
