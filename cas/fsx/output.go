@@ -94,6 +94,11 @@ func CreateOutput(path string, o OutputOptions) (*Output, error) {
 			return err
 		})
 	}
+	if errors.Is(err, fs.ErrNotExist) && out.tmp != "" {
+		if _, derr := os.Stat(filepath.Dir(out.final)); errors.Is(derr, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s: directory %s does not exist: create it first", ErrBadOutput, out.final, filepath.Dir(out.final))
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

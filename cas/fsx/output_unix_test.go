@@ -349,3 +349,17 @@ func TestOutputAbort(t *testing.T) {
 		t.Error("commit after abort succeeded")
 	}
 }
+
+// An output in a directory that does not exist is refused naming the
+// directory (not the temporary .partial name), and nothing is created.
+func TestCreateOutputMissingDir(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "nodir", "x.tar")
+	_, err := CreateOutput(p, OutputOptions{})
+	if !errors.Is(err, ErrBadOutput) || !strings.Contains(err.Error(), "directory "+filepath.Join(dir, "nodir")+" does not exist") || strings.Contains(err.Error(), PartialSuffix) {
+		t.Fatalf("CreateOutput in a missing directory: %v", err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "nodir")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the missing directory was created: %v", err)
+	}
+}
