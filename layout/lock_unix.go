@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -62,13 +63,25 @@ func lockHolders(path string) []string {
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
-		cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		args := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00")
-		desc := fmt.Sprintf("pid %d", pid)
-		if len(args) >= 2 {
-			desc += fmt.Sprintf(" (oci-pack %s)", args[1])
-		}
-		out = append(out, desc)
+		out = append(out, describeProcess(pid))
 	}
 	return out
+}
+
+// describeProcess names a lock holder for a person: "pid 42 (oci-pack
+// import)" when it is oci-pack, "pid 42 (flock)" for any other program —
+// the holder need not be oci-pack, and saying so would send the user
+// looking for the wrong process.
+func describeProcess(pid int) string {
+	desc := fmt.Sprintf("pid %d", pid)
+	cmd, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(cmd) == 0 {
+		return desc
+	}
+	args := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00")
+	prog := filepath.Base(args[0])
+	if prog == "oci-pack" && len(args) >= 2 {
+		return fmt.Sprintf("%s (%s %s)", desc, prog, args[1])
+	}
+	return fmt.Sprintf("%s (%s)", desc, prog)
 }

@@ -28,6 +28,10 @@ type command struct {
 	minArgs, maxArgs int
 	// hidden commands are left out of help and completion.
 	hidden bool
+	// readOnly commands change nothing on disk: a signal that stops one
+	// leaves nothing half-done, and its messages say so instead of
+	// speaking of a commit that never was to be.
+	readOnly bool
 }
 
 var commands = map[string]*command{}
@@ -192,6 +196,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	runtime.GOMAXPROCS(e.g.jobs)
+	changesNothing.Store(c.readOnly)
 	out := &checkedWriter{w: stdout}
 	e.stdout = out
 	err := runner(e, pos)
@@ -210,6 +215,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		switch {
 		case done:
 			hint += "; the change itself was committed and is complete"
+		case sig != 0 && c.readOnly:
+			hint = fmt.Sprintf(" (stopped by %s)", signalName(sig))
 		case sig != 0:
 			hint = fmt.Sprintf(" (interrupted by %s before the command committed)", signalName(sig))
 		}

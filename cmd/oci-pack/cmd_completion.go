@@ -16,9 +16,10 @@ import (
 
 func init() {
 	register(&command{
-		name:  "completion",
-		args:  "bash|zsh|fish",
-		short: "print a shell completion script (commands, flags, their values, and tags after LAYOUT:)",
+		name:     "completion",
+		readOnly: true,
+		args:     "bash|zsh|fish",
+		short:    "print a shell completion script (commands, flags, their values, and tags after LAYOUT:)",
 		long: `source <(oci-pack completion bash)
 oci-pack completion zsh > "${fpath[1]}/_oci-pack"
 oci-pack completion fish > ~/.config/fish/completions/oci-pack.fish`,
@@ -40,9 +41,10 @@ oci-pack completion fish > ~/.config/fish/completions/oci-pack.fish`,
 	// __complete is the hidden helper the scripts call: given a word like
 	// "models:ll" it prints "models:<tag>" for each tag of that layout.
 	register(&command{
-		name:    "__complete",
-		hidden:  true,
-		minArgs: 1, maxArgs: 1,
+		name:     "__complete",
+		readOnly: true,
+		hidden:   true,
+		minArgs:  1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			return func(e *env, args []string) error {
 				for _, c := range completeRef(args[0]) {

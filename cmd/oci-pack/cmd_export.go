@@ -179,7 +179,7 @@ func reportExport(e *env, res *archive.ExportResult, vols []archive.Volume) {
 	if len(vols) == 1 {
 		where = vols[0].Path
 	} else if len(vols) > 1 {
-		where = fmt.Sprintf("%d volumes %s … %s", len(vols), vols[0].Path, vols[len(vols)-1].Path)
+		where = archive.VolumeSpan(vols, "volume")
 	}
 	comp := ""
 	if res.Compression != compress.None {
@@ -187,7 +187,7 @@ func reportExport(e *env, res *archive.ExportResult, vols []archive.Volume) {
 	}
 	e.infof("exported %d index entr%s, %d blob(s), %s (tar %s%s) to %s", res.Entries, plural(res.Entries, "y", "ies"), res.Blobs, humanBytes(res.BlobBytes), humanBytes(res.TarBytes), comp, where)
 	if n := len(res.Parity); n > 0 {
-		e.infof("%d parity volume(s) %s … %s: any %d volume(s) may be lost or damaged (oci-pack repair %s)", n, res.Parity[0].Path, res.Parity[n-1].Path, n, vols[0].Path)
+		e.infof("%s: any %d volume%s may be lost or damaged (oci-pack repair %s)", archive.VolumeSpan(res.Parity, "parity volume"), n, plural(n, "", "s"), vols[0].Path)
 	}
 	if res.Sidecar != "" {
 		e.infof("checksums in %s (sha256sum -c)", res.Sidecar)

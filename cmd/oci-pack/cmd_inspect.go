@@ -16,9 +16,10 @@ import (
 
 func init() {
 	register(&command{
-		name:  "inspect",
-		args:  "LAYOUT:REF",
-		short: "show the descriptor tree with sizes, media types, annotations, referrers, and Harbor's view",
+		name:     "inspect",
+		readOnly: true,
+		args:     "LAYOUT:REF",
+		short:    "show the descriptor tree with sizes, media types, annotations, referrers, and Harbor's view",
 		long: `oci-pack inspect models:llama-3-8b
 oci-pack inspect models@sha256:0123… --format json
 oci-pack inspect models:llama-3-8b --key cosign.pub   # and whether its signatures verify

@@ -12,11 +12,12 @@ import (
 
 func init() {
 	register(&command{
-		name:    "ls",
-		args:    "LAYOUT",
-		short:   "list tags, sorted, with digest, artifactType, total size (what the tag reaches, an index's members included) and created time",
-		long:    "oci-pack ls models\noci-pack ls models --format json",
-		minArgs: 1, maxArgs: 1,
+		name:     "ls",
+		readOnly: true,
+		args:     "LAYOUT",
+		short:    "list tags, sorted, with digest, artifactType, total size (what the tag reaches, an index's members included) and created time",
+		long:     "oci-pack ls models\noci-pack ls models --format json",
+		minArgs:  1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			all := fs.Bool("all", false, "also list referrers-tag indexes (sha256-<hex> tags that index a subject's referrers)")
 			return func(e *env, args []string) error { return runLs(e, args, *all) }

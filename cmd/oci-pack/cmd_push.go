@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/oci-pack/oci-pack/layout"
 	"github.com/oci-pack/oci-pack/layout/registry"
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/spf13/pflag"
 )
@@ -49,7 +50,7 @@ oci-pack push offline:v1 registry.local/team-b/llama --mount-from team-a/llama`,
 					return err
 				}
 				defer l.Close()
-				roots, err := pushRoots(e, l, src, dst.Ref.Reference)
+				roots, err := pushRoots(e, l, src, dst.Ref.Reference, !*noRef)
 				if err != nil {
 					return err
 				}
@@ -82,8 +83,10 @@ type pushRoot struct {
 
 // pushRoots is what push sends: the artifact src names, tagged dstTag
 // (else src's tag; a digest alone is pushed untagged), or with no ref
-// every tag of the layout under its own name.
-func pushRoots(e *env, l *layout.Layout, src layout.Ref, dstTag string) ([]pushRoot, error) {
+// every tag of the layout under its own name. With referrers, a cosign
+// legacy signature tag whose subject is another root is left to that
+// root's push (registry.Push sends it with the graph), not sent twice.
+func pushRoots(e *env, l *layout.Layout, src layout.Ref, dstTag string, referrers bool) ([]pushRoot, error) {
 	if src.Tag != "" || src.Digest != "" {
 		desc, err := l.Resolve(e.ctx, src)
 		if err != nil {
@@ -101,11 +104,22 @@ func pushRoots(e *env, l *layout.Layout, src layout.Ref, dstTag string) ([]pushR
 	if err != nil {
 		return nil, err
 	}
-	var out []pushRoot
-	for _, t := range layout.Tags(idx) {
-		if !layout.IsReferrersTag(t.Name) {
-			out = append(out, pushRoot{t.Descriptor, t.Name})
+	tags := layout.Tags(idx)
+	rooted := map[digest.Digest]bool{}
+	for _, t := range tags {
+		if !layout.IsReferrersTag(t.Name) && !layout.IsLegacySignatureTag(t.Name) {
+			rooted[t.Descriptor.Digest] = true
 		}
+	}
+	var out []pushRoot
+	for _, t := range tags {
+		if layout.IsReferrersTag(t.Name) {
+			continue
+		}
+		if s, ok := layout.TagSubject(t.Name); ok && referrers && layout.IsLegacySignatureTag(t.Name) && rooted[s] {
+			continue
+		}
+		out = append(out, pushRoot{t.Descriptor, t.Name})
 	}
 	if len(out) == 0 {
 		return nil, usagef("layout %s has no tags to push", src.Layout)

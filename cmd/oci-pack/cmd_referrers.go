@@ -13,11 +13,12 @@ import (
 
 func init() {
 	register(&command{
-		name:    "referrers",
-		args:    "LAYOUT:REF",
-		short:   "list artifacts whose subject is REF",
-		long:    "oci-pack referrers models:llama-3-8b\noci-pack referrers models:llama-3-8b --artifact-type application/spdx+json --format json\noci-pack referrers models:llama-3-8b --key cosign.pub   # who signed it, verified",
-		minArgs: 1, maxArgs: 1,
+		name:     "referrers",
+		readOnly: true,
+		args:     "LAYOUT:REF",
+		short:    "list artifacts whose subject is REF",
+		long:     "oci-pack referrers models:llama-3-8b\noci-pack referrers models:llama-3-8b --artifact-type application/spdx+json --format json\noci-pack referrers models:llama-3-8b --key cosign.pub   # who signed it, verified",
+		minArgs:  1, maxArgs: 1,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			at := fs.String("artifact-type", "", "only referrers of this artifact type")
 			trust := trustFlags(fs)

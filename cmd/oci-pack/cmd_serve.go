@@ -17,9 +17,10 @@ import (
 
 func init() {
 	register(&command{
-		name:  "serve",
-		args:  "LAYOUT|NAME=LAYOUT...",
-		short: "serve layouts in place as a read-only OCI registry (pull, Range, tags, referrers API)",
+		name:     "serve",
+		readOnly: true,
+		args:     "LAYOUT|NAME=LAYOUT...",
+		short:    "serve layouts in place as a read-only OCI registry (pull, Range, tags, referrers API)",
 		long: `oci-pack serve offline                                   # http://127.0.0.1:5000, repository "offline"
 oci-pack serve offline --name models/llama
 oci-pack serve models/llama=/srv/llama models/mistral=/srv/mistral

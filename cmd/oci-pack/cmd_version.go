@@ -27,11 +27,12 @@ var versionModules = []string{
 
 func init() {
 	register(&command{
-		name:    "version",
-		args:    "",
-		short:   "print the oci-pack version and commit, the Go version and the compression libraries' versions",
-		long:    "oci-pack version\noci-pack version --format json",
-		minArgs: 0, maxArgs: 0,
+		name:     "version",
+		readOnly: true,
+		args:     "",
+		short:    "print the oci-pack version and commit, the Go version and the compression libraries' versions",
+		long:     "oci-pack version\noci-pack version --format json",
+		minArgs:  0, maxArgs: 0,
 		setup: func(fs *pflag.FlagSet) func(*env, []string) error {
 			return func(e *env, args []string) error {
 				info := versionInfo()

@@ -28,7 +28,7 @@ func runRemoteCopy(e *env, rf *registryFlags, from, to string, fromRemote, toRem
 			return err
 		}
 		defer l.Close()
-		roots, err := pushRoots(e, l, src, tag)
+		roots, err := pushRoots(e, l, src, tag, referrers)
 		if err != nil {
 			return err
 		}

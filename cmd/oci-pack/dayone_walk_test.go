@@ -327,6 +327,14 @@ func TestDayOneHints(t *testing.T) {
 		t.Fatalf("tar: %v %s", err, out)
 	}
 	expect(t, work, exitIntegrity, []string{`make it from inside the layout (tar -C "L"`}, "import", "t.tar", "O")
+	// A layout tarred from inside with a directory of notes beside it:
+	// the hint says to leave the directory out, not only to re-tar.
+	os.MkdirAll(filepath.Join(work, "extra", "notes"), 0o755)
+	os.WriteFile(filepath.Join(work, "extra", "notes", "readme"), []byte("n"), 0o644)
+	if out, err := exec.Command("tar", "-cf", filepath.Join(work, "t2.tar"), "-C", filepath.Join(work, "L"), "oci-layout", "index.json", "blobs", "-C", filepath.Join(work, "extra"), "notes").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, out)
+	}
+	expect(t, work, exitIntegrity, []string{`"notes/"`, "leave it out of the archive"}, "import", "t2.tar", "O2")
 	// A delta whose base is missing: one line, nothing left behind.
 	rc := must(t, work, "receipt", "L").stdout
 	os.WriteFile(filepath.Join(work, "r.json"), []byte(rc), 0o644)

@@ -74,13 +74,17 @@ func (e *env) reportTransfer(verb, where string, res *registry.Result) error {
 		msg += fmt.Sprintf(" (%d mounted)", res.Mounted)
 	}
 	msg += fmt.Sprintf(", %d referrer(s)", len(res.Referrers))
+	if n := len(res.LegacySignatures); n > 0 {
+		msg += fmt.Sprintf(", %d cosign .sig tag(s)", n)
+	}
 	if res.Resumed > 0 {
 		msg += fmt.Sprintf("; %s %s", humanBytes(res.Resumed), again)
 	}
 	e.infof("%s", msg)
 	if e.json() {
 		return e.printJSON(map[string]any{"digest": res.Root.Digest, "sent": res.Sent, "sentBytes": res.SentBytes,
-			"skipped": res.Skipped, "mounted": res.Mounted, "skippedBytes": res.SkippedBytes, "resumedBytes": res.Resumed, "referrers": nonNil(res.Referrers)})
+			"skipped": res.Skipped, "mounted": res.Mounted, "skippedBytes": res.SkippedBytes, "resumedBytes": res.Resumed, "referrers": nonNil(res.Referrers),
+			"legacySignatures": nonNil(res.LegacySignatures)})
 	}
 	_, err := fmt.Fprintln(e.stdout, res.Root.Digest)
 	return err

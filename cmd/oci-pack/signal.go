@@ -36,6 +36,10 @@ var (
 	commitMu  sync.Mutex
 )
 
+// changesNothing is set when the command running is read-only
+// (command.readOnly): a forced exit then has no commit to speak of.
+var changesNothing atomic.Bool
+
 // commitWait bounds how long a forced exit waits for a commit in
 // progress (one rename) to finish before it says it cannot tell.
 const commitWait = 2 * time.Second
@@ -119,6 +123,10 @@ func signalContext() (context.Context, func()) {
 		if committed.Load() {
 			fmt.Fprintf(os.Stderr, "oci-pack: %s after the change was committed: the change is complete; exited before the command finished reporting it\n", signalName(code))
 			os.Exit(exitOK)
+		}
+		if changesNothing.Load() {
+			fmt.Fprintf(os.Stderr, "oci-pack: stopped (%s) without waiting for the command to finish unwinding; it changes nothing on disk, so nothing is left half-done\n", signalName(code))
+			os.Exit(int(code))
 		}
 		fmt.Fprintf(os.Stderr, "oci-pack: interrupted (%s) before the command committed; exited without waiting for it to finish unwinding\n", signalName(code))
 		os.Exit(int(code))

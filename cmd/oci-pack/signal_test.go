@@ -148,3 +148,38 @@ func TestSignalHUP(t *testing.T) {
 		t.Errorf("under nohup, SIGHUP stopped the import: exit %d: %s", c, out.String())
 	}
 }
+
+// A read-only command (ls here, serve likewise) stopped by a signal does
+// not speak of a commit: it changes nothing, and says it was stopped —
+// whether it unwinds (one signal) or a second signal forces the exit.
+func TestSignalReadOnlyCommand(t *testing.T) {
+	dir := t.TempDir()
+	must(t, dir, "init", "L")
+	lock, err := os.OpenFile(filepath.Join(dir, "L", ".oci-pack", "gc.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr, _ := startBlocked(t, dir, nil, syscall.SIGTERM, "ls", "L", "--lock-timeout", "10m")
+	if code != 143 || !strings.Contains(stderr, "stopped by SIGTERM") || strings.Contains(stderr, "commit") {
+		t.Errorf("ls stopped by SIGTERM: exit %d, want 143 saying 'stopped by SIGTERM' and nothing of a commit; stderr: %s", code, stderr)
+	}
+
+	cmd := exec.Command(bin(t), "ls", "L", "--lock-timeout", "10m")
+	cmd.Dir = dir
+	var out bytes.Buffer
+	cmd.Stderr = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGINT)
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	if c := cmd.ProcessState.ExitCode(); (c != 130 && c != 143) || !strings.Contains(out.String(), "stopped") || strings.Contains(out.String(), "commit") {
+		t.Errorf("ls stopped by SIGINT+SIGTERM: exit %d, want 130 or 143 saying it stopped, nothing of a commit; stderr: %s", c, out.String())
+	}
+}

@@ -128,7 +128,7 @@ func (v *VolumeWriter) keepFinished(notify func(string)) error {
 	}
 	if v.state.kept = len(v.done); v.state.kept > 0 {
 		v.skip = int64(v.state.kept) * v.split
-		say(notify, "resuming an interrupted export: kept %d finished volume(s) %s … %s, read back and checked; continuing at %d bytes", v.state.kept, v.done[0].Path, v.done[v.state.kept-1].Path, v.skip)
+		say(notify, "resuming an interrupted export: kept %s, read back and checked; continuing at %d bytes", VolumeSpan(v.done[:v.state.kept], "finished volume"), v.skip)
 	}
 	return nil
 }

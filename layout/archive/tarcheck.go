@@ -181,18 +181,23 @@ func parseTarNumber(b []byte) (int64, bool) {
 	return n, err == nil
 }
 
-// nestedHint explains an entry that looks like a layout inside a
-// directory — what `tar cf x.tar L` makes — or "".
+// nestedHint explains an entry outside the layout shape at the top of the
+// archive, or returns "". An entry under DIR/ that is a layout's own
+// (DIR/oci-layout, DIR/index.json, DIR/blobs) is a layout inside a
+// directory — what `tar cf x.tar L` makes. A lone top-level directory
+// entry may be that too (tar writes "L/" first) or a directory tarred
+// beside the layout; the hint names both, since one entry cannot tell.
 func nestedHint(hdr *tar.Header, parts []string) string {
-	nested := len(parts) == 1 && hdr.Typeflag == tar.TypeDir
+	fix := fmt.Sprintf("make it from inside the layout (tar -C %q -cf FILE .) or with oci-pack export", parts[0])
 	if len(parts) > 1 {
 		switch parts[1] {
 		case layout.LayoutFile, layout.IndexFile, layout.BlobsDir:
-			nested = true
+			return fmt.Sprintf("; the archive holds a layout inside the directory %q: %s", parts[0]+"/", fix)
 		}
-	}
-	if !nested {
 		return ""
 	}
-	return fmt.Sprintf("; the archive holds a layout inside the directory %q: make it from inside the layout (tar -C %q -cf FILE .) or with oci-pack export", parts[0]+"/", parts[0])
+	if hdr.Typeflag != tar.TypeDir {
+		return ""
+	}
+	return fmt.Sprintf("; a directory is no part of a layout: if %q holds the layout, %s; if it lies beside the layout's files, leave it out of the archive (only extra top-level files are allowed)", parts[0]+"/", fix)
 }

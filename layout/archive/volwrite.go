@@ -335,3 +335,17 @@ func (v *VolumeWriter) Abort() error {
 	v.err = errors.New("volumes aborted")
 	return errors.Join(errs...)
 }
+
+// VolumeSpan names a run of volumes for a person: "x.tar.000" for one,
+// "3 parity volumes x.tar.par0 … x.tar.par2" for several (noun is the
+// singular, "parity volume"), "no parity volume" for none.
+func VolumeSpan(vols []Volume, noun string) string {
+	switch len(vols) {
+	case 0:
+		return "no " + noun
+	case 1:
+		return noun + " " + vols[0].Path
+	default:
+		return fmt.Sprintf("%d %ss %s … %s", len(vols), noun, vols[0].Path, vols[len(vols)-1].Path)
+	}
+}

@@ -45,6 +45,10 @@ type Result struct {
 	Resumed int64
 	// Referrers are the referrers copied with the graph.
 	Referrers []ocispec.Descriptor
+	// LegacySignatures are cosign's legacy signature manifests sent or
+	// fetched with the graph under their sha256-<hex>.sig tags (Push and
+	// Pull with Options.Referrers).
+	LegacySignatures []ocispec.Descriptor
 	// Tag is what Pull did to Options.Tag.
 	Tag layout.TagChange
 }

@@ -49,6 +49,11 @@ func Pull(ctx context.Context, src *Remote, root ocispec.Descriptor, l *layout.L
 		if err := e.AddReferrers(p.res.Referrers...); err != nil {
 			return err
 		}
+		for _, d := range p.res.LegacySignatures {
+			if _, err := e.MergeLegacySignatures(d.Annotations[ocispec.AnnotationRefName], d); err != nil {
+				return err
+			}
+		}
 		if o.Tag == "" {
 			return e.AddUntagged(root)
 		}
@@ -158,6 +163,11 @@ func (p *puller) document(ctx context.Context, desc ocispec.Descriptor) ([]ocisp
 	if !p.o.Referrers {
 		return next, nil
 	}
+	if sig, ok, err := p.legacySignature(ctx, desc); err != nil {
+		return nil, err
+	} else if ok {
+		next = append(next, sig)
+	}
 	listed := 0
 	err = p.src.Repo.Referrers(ctx, desc, "", func(refs []ocispec.Descriptor) error {
 		if listed += len(refs); listed > layout.MaxDescriptors {
@@ -254,4 +264,36 @@ func (p *puller) count(desc ocispec.Descriptor, reused bool, resumed int64) {
 	p.res.Sent++
 	p.res.SentBytes += desc.Size
 	p.res.Resumed += resumed
+}
+
+// legacySignature looks for cosign's legacy signature of desc, a
+// manifest the pull fetched: the sha256-<hex>.sig tag beside it, where
+// cosign v2 (and cosign's --registry-referrers-mode=legacy) keep
+// signatures. When the registry has one, it is fetched with the graph
+// and merged under that tag (IndexEdit.MergeLegacySignatures) once every
+// blob is stored; a manifest there that is not a simple-signing
+// signature is refused then. Only "not found" means there is none.
+func (p *puller) legacySignature(ctx context.Context, desc ocispec.Descriptor) (ocispec.Descriptor, bool, error) {
+	if !layout.IsManifest(desc.MediaType) {
+		return ocispec.Descriptor{}, false, nil
+	}
+	tag := layout.LegacySignatureTag(desc.Digest)
+	d, err := p.src.Repo.Resolve(ctx, tag)
+	if errors.Is(err, errdef.ErrNotFound) {
+		return ocispec.Descriptor{}, false, nil
+	}
+	if err != nil {
+		return ocispec.Descriptor{}, false, fmt.Errorf("cosign signature tag %s: %w", tag, classify(err))
+	}
+	if err := cas.Validate(d.Digest); err != nil {
+		return ocispec.Descriptor{}, false, fmt.Errorf("cosign signature tag %s: %w", tag, err)
+	}
+	if !layout.IsManifest(d.MediaType) || !p.seen.Add(d.Digest) {
+		return ocispec.Descriptor{}, false, nil
+	}
+	d = ocispec.Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, Annotations: map[string]string{ocispec.AnnotationRefName: tag}}
+	p.mu.Lock()
+	p.res.LegacySignatures = append(p.res.LegacySignatures, d)
+	p.mu.Unlock()
+	return d, true, nil
 }

@@ -24,12 +24,17 @@ import (
 // Every manifest is checked against the image-spec schema before anything
 // is sent (a registry's readers would refuse it), and every blob is hashed
 // as it is sent: a corrupt blob in the layout is never completed.
+//
+// With Options.Referrers, cosign's legacy signatures of the graph's
+// manifests (the sha256-<hex>.sig tags, Result.LegacySignatures) go too,
+// under their tags, after what they sign: cosign v2 finds a signature
+// there, and a push of one tag must not leave it behind.
 func Push(ctx context.Context, l *layout.Layout, root ocispec.Descriptor, dst *Remote, tag string, o Options) (*Result, error) {
 	g, err := planGraph(ctx, l, root, o.Referrers)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Root: root, Referrers: g.referrers}
+	res := &Result{Root: root, Referrers: g.referrers, LegacySignatures: g.legacy}
 	p := &pusher{l: l, dst: dst, o: o, res: res, up: &uploader{l: l, dst: dst, chunk: o.chunk(), resume: !o.NoResume, notify: o.Notify}}
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(o.jobs())
@@ -43,7 +48,12 @@ func Push(ctx context.Context, l *layout.Layout, root ocispec.Descriptor, dst *R
 		eg, ectx := errgroup.WithContext(ctx)
 		eg.SetLimit(o.jobs())
 		for _, d := range level {
-			eg.Go(func() error { return p.document(ectx, g.docs[d], d == root.Digest, tag) })
+			n := g.docs[d]
+			as := n.tag
+			if d == root.Digest {
+				as = tag
+			}
+			eg.Go(func() error { return p.document(ectx, n, as) })
 		}
 		if err := eg.Wait(); err != nil {
 			return nil, err
@@ -103,12 +113,12 @@ func (p *pusher) blob(ctx context.Context, desc ocispec.Descriptor) error {
 	return nil
 }
 
-// document pushes one manifest or index (by digest, or by tag for the
-// root when tag is given).
-func (p *pusher) document(ctx context.Context, n *planNode, isRoot bool, tag string) error {
+// document pushes one manifest or index, by tag when tag is not "",
+// else by digest.
+func (p *pusher) document(ctx context.Context, n *planNode, tag string) error {
 	var err error
 	r := bytes.NewReader(n.raw)
-	if isRoot && tag != "" {
+	if tag != "" {
 		err = p.dst.Repo.PushReference(ctx, n.desc, r, tag)
 	} else {
 		err = p.dst.Repo.Push(ctx, n.desc, r)
@@ -143,11 +153,13 @@ type plan struct {
 	docs      map[digest.Digest]*planNode
 	order     []digest.Digest // documents in walk order
 	referrers []ocispec.Descriptor
+	legacy    []ocispec.Descriptor // cosign legacy signatures, tagged
 }
 
 type planNode struct {
 	desc ocispec.Descriptor
 	role string
+	tag  string // a legacy signature's tag; the root's is Push's
 	raw  []byte
 	deps []digest.Digest // documents that must be in the registry first
 }
@@ -156,7 +168,8 @@ type planNode struct {
 // document against the image-spec schema and each blob for presence.
 func planGraph(ctx context.Context, l *layout.Layout, root ocispec.Descriptor, referrers bool) (*plan, error) {
 	g := &plan{docs: map[digest.Digest]*planNode{}}
-	err := l.Walk(ctx, []layout.Node{{Descriptor: root, Role: "root"}}, layout.WalkOptions{Referrers: referrers}, func(n *layout.Node) error {
+	wo := layout.WalkOptions{Referrers: referrers, Seen: layout.NewVisitSet()}
+	visit := func(n *layout.Node) error {
 		if n.Doc == nil {
 			if ok, err := l.Blobs().Has(ctx, n.Descriptor); err != nil {
 				return err
@@ -184,9 +197,31 @@ func planGraph(ctx context.Context, l *layout.Layout, root ocispec.Descriptor, r
 		g.docs[n.Descriptor.Digest] = pn
 		g.order = append(g.order, n.Descriptor.Digest)
 		return nil
-	})
+	}
+	if err := l.Walk(ctx, []layout.Node{{Descriptor: root, Role: "root"}}, wo, visit); err != nil {
+		return nil, err
+	}
+	if !referrers {
+		return g, nil
+	}
+	sigs, err := l.LegacySignaturesOf(ctx, func(d digest.Digest) bool { return g.docs[d] != nil })
 	if err != nil {
 		return nil, err
+	}
+	roots := make([]layout.Node, len(sigs))
+	for i, d := range sigs {
+		roots[i] = layout.Node{Descriptor: d, Role: "legacy signature " + d.Annotations[ocispec.AnnotationRefName]}
+	}
+	if err := l.Walk(ctx, roots, wo, visit); err != nil {
+		return nil, err
+	}
+	for _, d := range sigs {
+		subject, _ := layout.TagSubject(d.Annotations[ocispec.AnnotationRefName])
+		if n := g.docs[d.Digest]; n != nil && n.tag == "" {
+			n.tag = d.Annotations[ocispec.AnnotationRefName]
+			n.deps = append(n.deps, subject) // after what it signs
+			g.legacy = append(g.legacy, d)
+		}
 	}
 	return g, nil
 }

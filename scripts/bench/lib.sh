@@ -112,7 +112,7 @@ run_one() {
 	read -r wall user sys rss < <(tail -n1 "$tf")
 	bg=$(awk -v t="$((b1 - b0))" -v u="$user" -v s="$sys" 'BEGIN{b=t/100-u-s; if(b<0)b=0; printf "%.2f", b}')
 	if [[ -n ${SIZEOF[$id]} ]]; then
-		size=$(eval "du -sb ${SIZEOF[$id]}" 2>/dev/null | awk '{n+=$1} END{print n+0}')
+		size=$(eval "du -sb ${SIZEOF[$id]}" 2>/dev/null | awk '{n+=$1} END{printf "%.0f\n", n}')
 	fi
 	printf '%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n' "$id" "$r" "$rc" "$wall" "$user" "$sys" "$rss" "$bg" "$size" >>"$RES"
 	if [[ -n ${CLEAN[$id]} ]]; then
@@ -150,7 +150,7 @@ reads_of() {
 		return 0
 	fi
 	eval "find ${INPUTS[$id]} -type f" 2>/dev/null | sort >"$list"
-	size=$(xargs -r -d '\n' stat -c %s <"$list" | awk '{n += $1} END {print n + 0}')
+	size=$(xargs -r -d '\n' stat -c %s <"$list" | awk '{n += $1} END {printf "%.0f\n", n}')
 	eval "warm ${WARMP[$id]}"
 	(cd "$W" && timeout -k 10 "$CAP" strace -f -qq -y -s 0 -e signal=none -e trace="$READ_CALLS" -o "$tr" bash -c "${CMD[$id]}") \
 		>"$LOGS/$id.reads.out" 2>"$LOGS/$id.reads.err" || rc=$?

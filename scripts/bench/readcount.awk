@@ -43,4 +43,4 @@ BEGIN {
 	path = substr(path, 1, i - 1)
 	if (path in input) total += ret
 }
-END { printf "%d\n", total + 0 }
+END { printf "%.0f\n", total + 0 } # %d stops at 2^31-1 in mawk

@@ -269,8 +269,8 @@ EOF
 # report, drawn from $RES by scripts/bench/chart.
 write_chart() {
 	local model text
-	model=$(find "$D/model" -type f -printf '%s\n' 2>/dev/null | awk '{n += $1} END {print n + 0}')
-	text=$(find "$D/text" -type f -printf '%s\n' 2>/dev/null | awk '{n += $1} END {print n + 0}')
+	model=$(find "$D/model" -type f -printf '%s\n' 2>/dev/null | awk '{n += $1} END {printf "%.0f\n", n}')
+	text=$(find "$D/text" -type f -printf '%s\n' 2>/dev/null | awk '{n += $1} END {printf "%.0f\n", n}')
 	{
 		printf '%s\t%s\t%s\t%s\t%s\n' "pack $TOTAL_H shards raw" "$model" p_raw f_sha2w,f_cp x_oras
 		printf '%s\t%s\t%s\t%s\t%s\n' "pack --preset modelpack" "$model" p_mp f_sha2w,f_cp x_modctl

@@ -62,6 +62,11 @@ empty_blobs() {
 	[[ "$n" == 0 ]]
 }
 
+# has_tag LAYOUT TAG: oci-pack ls --all lists TAG.
+has_tag() {
+	"$OP" ls "$1" --all | awk '{print $1}' | grep -qxF "$2"
+}
+
 # push_in DIR REF FILE: oras push FILE (relative, as oras wants it) from DIR.
 push_in() {
 	cd "$1" && oras push --plain-http "$2" --artifact-type application/vnd.oci-pack.test.v1 "$3"
@@ -93,6 +98,10 @@ run_sign() {
 	if need cosign2; then
 		check "cosign2 verify (v2, .sig tag)" cosign2 verify --key "$S/k.pub" --insecure-ignore-tlog=true "$ADDR/signed@$d"
 		check "cosign2 verify, another key, fails" fails cosign2 verify --key "$S/other.pub" --insecure-ignore-tlog=true "$ADDR/signed@$d"
+	fi
+	check "oci-pack push L:v1 (one tag carries its .sig tag)" "$OP" push "$S/L:v1" "$ADDR/pushed:v1" --plain-http
+	if need cosign2; then
+		check "cosign2 verify after oci-pack push of one tag" cosign2 verify --key "$S/k.pub" --insecure-ignore-tlog=true "$ADDR/pushed@$d"
 	fi
 
 	cell signatures across-the-gap cosign
@@ -136,6 +145,9 @@ run_sign() {
 	if need cosign2 && [[ -n "${d2:-}" ]]; then
 		hex2="${d2#sha256:}"
 		check "cosign2 sign (.sig tag, no tlog)" cosign2 sign --key "$S/ck.key" --tlog-upload=false --allow-insecure-registry -y "$ADDR/cosigned@$d2"
+		check "oci-pack pull brings the .sig tag" "$OP" pull "$ADDR/cosigned@$d2" "$S/pulled:v1" --plain-http
+		check "the pulled layout holds sha256-<hex>.sig" has_tag "$S/pulled" "sha256-$hex2.sig"
+		check "oci-pack verify --key (pulled .sig tag)" "$OP" verify "$S/pulled" v1 --key "$S/ck.pub"
 		check "oras cp the .sig tag" oras cp --from-plain-http "$ADDR/cosigned:sha256-$hex2.sig" --to-oci-layout "$S/back2:sha256-$hex2.sig"
 		check "oras cp the subject" oras cp --from-plain-http "$ADDR/cosigned@$d2" --to-oci-layout "$S/back2:v1"
 		check "oci-pack verify --key" "$OP" verify "$S/back2:v1" --key "$S/ck.pub"

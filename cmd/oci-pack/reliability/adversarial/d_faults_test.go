@@ -115,6 +115,12 @@ func TestD44_LostUpdate(t *testing.T) {
 	snap := rtest.Snap(t, w.L)
 	r := w.run(t, "tag", "-q", "--no-wait", w.L+"@"+v1, "busy")
 	rtest.AssertFail(t, r, rtest.ExitConflict, "locked by pid "+strconv.Itoa(os.Getpid()), "waited 0s")
+	// The holder here is this test binary, not oci-pack: the message
+	// names the program it is ("adversarial.test"), so a user looks for
+	// the right process.
+	if self := filepath.Base(os.Args[0]); !strings.Contains(r.Stderr, "pid "+strconv.Itoa(os.Getpid())+" ("+self+")") {
+		t.Errorf("lock holder not named as %s: %s", self, r.Stderr)
+	}
 	r = w.run(t, "tag", "-q", "--lock-timeout", "300ms", w.L+"@"+v1, "busy")
 	rtest.AssertFail(t, r, rtest.ExitConflict, "locked", "--lock-timeout")
 	syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
