@@ -335,6 +335,15 @@ def b_tag "tag (one new tag)" -w '"$W/big/index.json"' -c '"$B" untag "$W/big:be
 def b_verify "verify --fast" -w '"$W/big"' -- '"$B" verify "$W/big" --fast -q'
 def b_gc "gc ($ORPHANS unreferenced blobs)" -w '"$W/big"' -s "\"\$S/bin/genlayout\" -dir \"\$W/big\" -orphans $ORPHANS -orphans-only" -- '"$B" gc "$W/big" -q'
 
+# Before every warm run the clean page cache is dropped (lib.sh fresh_memory).
+if ! ((${FRESH:-1})); then
+	FRESH_NOTE="turned off for this run (FRESH=0)"
+elif [[ -w /proc/sys/vm/drop_caches ]]; then
+	FRESH_NOTE="done for every run here"
+else
+	FRESH_NOTE="not permitted here, so a run's speed may depend on what ran before it"
+fi
+
 # Cold: page cache dropped before the run (root on a real kernel only).
 DROP='sync && echo 3 >/proc/sys/vm/drop_caches'
 if (eval "$DROP") 2>/dev/null; then

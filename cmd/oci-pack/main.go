@@ -9,6 +9,7 @@ import (
 )
 
 func main() {
+	applyMemoryLimit()
 	ctx, stop := signalContext()
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
