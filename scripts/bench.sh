@@ -120,7 +120,7 @@ group_on() { [[ -z $ONLY || ,$ONLY, == *,$1,* ]]; }
 need=$((TOTAL * 11 + TEXT * 3 + RAND * 2 + SMALL * 4 + (1 << 30)))
 avail=$(($(df -B1 --output=avail "$S" | tail -n1)))
 have_data=$(du -sb "$D" 2>/dev/null | cut -f1)
-((avail + have_data >= need)) || die "scratch $S has $((avail >> 20)) MiB free; need about $((need >> 20)) MiB (use --scratch or --size)"
+((REPORT_ONLY || avail + have_data >= need)) || die "scratch $S has $((avail >> 20)) MiB free; need about $((need >> 20)) MiB (use --scratch or --size)"
 
 # ------------------------------------------------------------ tools
 export PATH="$("$REPO/scripts/tools.sh" oras modctl skopeo zstd pigz time strace mkfs.xfs 2>>"$LOGS/tools.log" || true):$PATH:/usr/sbin:/sbin"
@@ -406,9 +406,10 @@ if group_on big; then
 fi
 group_on cold && series "cold" c_cat c_sha2w c_raw
 ELAPSED=$(($(date +%s) - START))
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 {
 	declare -p NOTE NAREASON
-	declare -p ELAPSED COMMIT REV RUNS
+	declare -p ELAPSED COMMIT REV RUNS LOADAVG
 	declare -p BIG_GEN BIG_BLOBS 2>/dev/null || true
 } >"$S/meta.sh"
 

@@ -227,7 +227,7 @@ $(noise_banner)
 | Go | $(go version | awk '{print $3}') |
 | oci-pack | $COMMIT$([[ -n $REV ]] && echo " (built from git revision $REV)") |
 | peers | $(command -v modctl >/dev/null && modctl version 2>/dev/null | awk '/^Version/{print "modctl " $2 ", "}')$(command -v oras >/dev/null && oras version 2>/dev/null | awk '/^Version/{print "oras " $2}')$(command -v skopeo >/dev/null && skopeo --version | awk '{print ", skopeo " $3}'), $(zstd --version | grep -o 'v[0-9.]*' | head -n1 | sed 's/^/zstd /'), $(pigz --version 2>&1 | head -n1), $(tar --version | head -n1), $(sha256sum --version | head -n1) |
-| load | load average at the end $(cut -d' ' -f1-3 /proc/loadavg); the "other CPU s" column is CPU time the rest of the machine used during each run (other processes, steal) — this machine is shared with other work, so runs with a large value there are noisy |
+| load | load average at the end of the measurements ${LOADAVG:-$(cut -d' ' -f1-3 /proc/loadavg)}; the "other CPU s" column is CPU time the rest of the machine used during each run (other processes, steal) — this machine is shared with other work, so runs with a large value there are noisy |
 
 ## Method
 
