@@ -11,8 +11,8 @@ import (
 // the sha256-<hex>.sig tag beside the image. A push of one tag (push
 // LAYOUT:TAG and copy LAYOUT:TAG REGISTRY/…) sends that tag with the
 // graph, and a pull of the tag brings it back, so the signature verifies
-// at the far end; --no-referrers sends none; a push of the whole layout
-// sends it once.
+// at the far end, as does a registry-to-registry copy; --no-referrers
+// sends none; a push of the whole layout sends it once.
 func TestSignLegacyThroughRegistry(t *testing.T) {
 	w, l := signedFixture(t)
 	addr := startRegistry(t)
@@ -48,6 +48,17 @@ func TestSignLegacyThroughRegistry(t *testing.T) {
 
 	if n := legacyOut(run("copy", l+":v1", addr+"/two:v1", "--plain-http", "--format", "json")); n != 1 {
 		t.Errorf("copy L:v1 REGISTRY sent %d legacy signature(s), want 1", n)
+	}
+
+	// Registry to registry: oras-go copies the graph and referrers, the
+	// .sig tag is copied beside it.
+	if n := legacyOut(run("copy", addr+"/one:v1", addr+"/four:v1", "--plain-http", "--format", "json")); n != 1 {
+		t.Errorf("copy REGISTRY REGISTRY sent %d legacy signature(s), want 1", n)
+	}
+	c := filepath.Join(w, "C")
+	run("pull", addr+"/four:v1", c+":v1", "--plain-http")
+	if got := legacyBy(t, w, c, "v1", "k.pub"); len(got) != 1 {
+		t.Errorf("legacy signatures of v1 after a registry-to-registry copy: %v", got)
 	}
 
 	if n := legacyOut(run("push", l+":v1", addr+"/three:v1", "--plain-http", "--no-referrers", "--format", "json")); n != 0 {
