@@ -272,7 +272,10 @@ func (p *puller) count(desc ocispec.Descriptor, reused bool, resumed int64) {
 // signatures. When the registry has one, it is fetched with the graph
 // and merged under that tag (IndexEdit.MergeLegacySignatures) once every
 // blob is stored; a manifest there that is not a simple-signing
-// signature is refused then. Only "not found" means there is none.
+// signature is refused then. "Not found" means there is none; any other
+// answer to the lookup (a registry that refuses odd tag names, a proxy
+// that answers 403) is told through Options.Notify and the pull goes on
+// without it: the lookup is optional, the graph is not.
 func (p *puller) legacySignature(ctx context.Context, desc ocispec.Descriptor) (ocispec.Descriptor, bool, error) {
 	if !layout.IsManifest(desc.MediaType) {
 		return ocispec.Descriptor{}, false, nil
@@ -283,7 +286,13 @@ func (p *puller) legacySignature(ctx context.Context, desc ocispec.Descriptor) (
 		return ocispec.Descriptor{}, false, nil
 	}
 	if err != nil {
-		return ocispec.Descriptor{}, false, fmt.Errorf("cosign signature tag %s: %w", tag, classify(err))
+		if ctx.Err() != nil {
+			return ocispec.Descriptor{}, false, ctx.Err()
+		}
+		if p.o.Notify != nil {
+			p.o.Notify(fmt.Sprintf("could not look for cosign's signature tag %s of %s in %s (%v); pulled without it", tag, desc.Digest, p.src.Ref.Registry, classify(err)))
+		}
+		return ocispec.Descriptor{}, false, nil
 	}
 	if err := cas.Validate(d.Digest); err != nil {
 		return ocispec.Descriptor{}, false, fmt.Errorf("cosign signature tag %s: %w", tag, err)

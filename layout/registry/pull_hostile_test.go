@@ -53,7 +53,12 @@ func (f *hostileRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			w.Write(b)
 		}
 	}
+	sig := "/v2/m/manifests/" + layout.LegacySignatureTag(digest.FromBytes(f.manifest))
 	switch {
+	case p == sig && f.mode == "sig-forbidden":
+		http.Error(w, `{"errors":[{"code":"DENIED","message":"no"}]}`, http.StatusForbidden)
+	case (p == sig || p == "/v2/m/manifests/"+digest.FromBytes(f.bogusSig()).String()) && f.mode == "sig-bogus":
+		doc(ocispec.MediaTypeImageManifest, f.bogusSig())
 	case p == "/v2/":
 	case p == "/v2/m/manifests/v1", p == "/v2/m/manifests/"+digest.FromBytes(f.manifest).String():
 		doc(ocispec.MediaTypeImageManifest, f.manifest)
@@ -84,6 +89,16 @@ func (f *hostileRegistry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// bogusSig is a manifest served under the pulled artifact's cosign
+// signature tag that is no simple-signing signature (its layer is the
+// empty JSON).
+func (f *hostileRegistry) bogusSig() []byte {
+	empty := digest.FromString("{}")
+	return []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","artifactType":"application/vnd.test.bogus",`+
+		`"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2},`+
+		`"layers":[{"mediaType":"application/vnd.oci.empty.v1+json","digest":"%s","size":2}]}`, empty, empty))
 }
 
 func pullFrom(t *testing.T, f *hostileRegistry, o Options) (*layout.Layout, error) {
@@ -158,5 +173,32 @@ func TestPullEndlessReferrers(t *testing.T) {
 	idx, err := l.Index(context.Background())
 	if err != nil || len(idx.Manifests) != 0 {
 		t.Errorf("index.json after a failed pull: %v entries, %v", len(idx.Manifests), err)
+	}
+}
+
+// TestPullLegacySignatureTag: the lookup of cosign's sha256-<hex>.sig tag
+// is optional — a registry that refuses it (403) gets a notice and the
+// pull goes on — but what it finds is checked: a manifest there that is
+// no simple-signing signature fails the pull, and nothing is tagged.
+func TestPullLegacySignatureTag(t *testing.T) {
+	var notes []string
+	l, err := pullFrom(t, newHostileRegistry("sig-forbidden"), Options{Tag: "v1", Referrers: true, Notify: func(m string) { notes = append(notes, m) }})
+	if err != nil {
+		t.Fatalf("a registry refusing the .sig lookup failed the pull: %v", err)
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], ".sig") || !strings.Contains(notes[0], "pulled without it") {
+		t.Errorf("notices %q: want one naming the .sig tag", notes)
+	}
+	if _, err := l.Resolve(context.Background(), layout.Ref{Tag: "v1"}); err != nil {
+		t.Errorf("v1 not tagged: %v", err)
+	}
+
+	l, err = pullFrom(t, newHostileRegistry("sig-bogus"), Options{Tag: "v1", Referrers: true})
+	if err == nil || !strings.Contains(err.Error(), "not a cosign signature") {
+		t.Fatalf("got %v, want the bogus .sig manifest refused", err)
+	}
+	idx, err := l.Index(context.Background())
+	if err != nil || len(idx.Manifests) != 0 {
+		t.Errorf("index.json after a refused pull: %d entries, %v", len(idx.Manifests), err)
 	}
 }
