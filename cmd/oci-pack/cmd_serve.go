@@ -13,6 +13,7 @@ import (
 
 	"github.com/oci-pack/oci-pack/layout/serve"
 	"github.com/spf13/pflag"
+	"golang.org/x/net/netutil"
 )
 
 func init() {
@@ -34,6 +35,7 @@ oci-pack serve offline --addr 10.0.0.5:5000 --insecure-listen   # a closed netwo
 			key := fs.String("tls-key", "", "PEM private key of --tls-cert")
 			htpasswd := fs.String("htpasswd", "", "require basic authentication against this htpasswd file (bcrypt entries: htpasswd -B)")
 			maxConns := fs.Int("max-requests", 64, "requests served at once; more wait, then get 503")
+			maxOpen := fs.Int("max-connections", 512, "client connections open at once (idle keep-alives included); more wait to be accepted")
 			insecure := fs.Bool("insecure-listen", false, "serve on an address beyond loopback without TLS and --htpasswd (anyone who reaches it reads every layout served)")
 			return func(e *env, args []string) error {
 				repos, err := serveRepos(args, *name)
@@ -42,6 +44,9 @@ oci-pack serve offline --addr 10.0.0.5:5000 --insecure-listen   # a closed netwo
 				}
 				if (*cert == "") != (*key == "") {
 					return usagef("--tls-cert and --tls-key go together")
+				}
+				if *maxOpen < 1 {
+					return usagef("--max-connections %d: want at least 1", *maxOpen)
 				}
 				o := serve.Options{LockTimeout: e.lockTimeout(), MaxInFlight: *maxConns, Log: func(s string) { e.warnf("%s", s) }}
 				if *htpasswd != "" {
@@ -61,6 +66,10 @@ oci-pack serve offline --addr 10.0.0.5:5000 --insecure-listen   # a closed netwo
 					ln.Close()
 					return err
 				}
+				// Each connection holds a file descriptor: a flood of them
+				// (idle ones last up to IdleTimeout) must not take the
+				// descriptors the blobs being served need.
+				ln = netutil.LimitListener(ln, *maxOpen)
 				return runServe(e, srv, ln, repos, *cert, *key)
 			}
 		},

@@ -110,3 +110,34 @@ func selfSigned(t *testing.T) (string, string) {
 	}
 	return cert, key
 }
+
+// TestServeConnectionCap: serve keeps at most --max-connections client
+// connections open (each holds a file descriptor the blobs being served
+// need): beyond it a connection waits to be accepted — its request is not
+// answered — until one closes; then it is served. A cap below 1 is a
+// usage error.
+func TestServeConnectionCap(t *testing.T) {
+	src := transferFixture(t, bin(t))
+	expect(t, "", exitUsage, []string{"--max-connections 0"}, "serve", src, "--max-connections", "0")
+	addr := startServe(t, src, "--max-connections", "2")
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	time.Sleep(200 * time.Millisecond) // both accepted
+	c := &http.Client{Timeout: 700 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	if resp, err := c.Get("http://" + addr + "/v2/"); err == nil {
+		resp.Body.Close()
+		t.Fatalf("a third connection was served (%s) with two held and --max-connections 2", resp.Status)
+	}
+	held[0].Close()
+	c.Timeout = 10 * time.Second
+	if got := getStatus(t, c, "http://"+addr+"/v2/"); got != http.StatusOK {
+		t.Errorf("GET /v2/ after a held connection closed: %d, want 200", got)
+	}
+}
