@@ -41,6 +41,15 @@ tmp=$(mktemp -d "${FUZZ_TMPDIR:-${TMPDIR:-/tmp}}/oci-pack-fuzz.XXXXXX")
 trap 'chmod -R u+rwx "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 trap 'exit 130' INT TERM
 
+# deadline_race LOG: the run failed only by Go's coordinator race at the
+# end of -fuzztime (golang/go#75804, fixed in Go 1.27): the one failure
+# line is "context deadline exceeded" and no failing input was written. A
+# real finding always writes one (and prints "Failing input written").
+deadline_race() {
+	grep -q 'context deadline exceeded' "$1" &&
+		! grep -q 'Failing input written\|panic:\|_test.go:[0-9]' "$1"
+}
+
 failed=
 for pair in $TARGETS; do
 	pkg=${pair%%:*} target=${pair#*:}
@@ -50,6 +59,8 @@ for pair in $TARGETS; do
 	if TMPDIR=$tmp/$target $GO test -run '^$' -fuzz "^$target\$" -fuzztime "$FUZZTIME" \
 		-fuzzminimizetime "$FUZZ_MINIMIZE" "$pkg" >"$log" 2>&1; then
 		echo "fuzz: ok   $pkg $target: $(grep 'execs:' "$log" | tail -1 | sed 's/^fuzz: //')"
+	elif deadline_race "$log" && $GO test -count=1 -run "^$target\$" "$pkg" >"$log.replay" 2>&1; then
+		echo "fuzz: ok   $pkg $target: $(grep 'execs:' "$log" | tail -1 | sed 's/^fuzz: //') (ended by Go's fuzz-deadline race, golang/go#75804; no input written, corpus replay passed)"
 	else
 		grep -v 'execs:' "$log" || true
 		echo "fuzz: FAIL $pkg $target"
