@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"unicode"
 
 	"golang.org/x/sys/unix"
 )
@@ -81,7 +82,17 @@ func describeProcess(pid int) string {
 	args := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00")
 	prog := filepath.Base(args[0])
 	if prog == "oci-pack" && len(args) >= 2 {
-		return fmt.Sprintf("%s (%s %s)", desc, prog, args[1])
+		return fmt.Sprintf("%s (%s %s)", desc, prog, printable(args[1]))
 	}
-	return fmt.Sprintf("%s (%s)", desc, prog)
+	return fmt.Sprintf("%s (%s)", desc, printable(prog))
+}
+
+// printable is s, or s Go-quoted when it holds a character that is not
+// printable: another process's command line must not reach the user's
+// terminal as escape sequences.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }

@@ -2,16 +2,12 @@ package registry
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"oras.land/oras-go/v2"
 	"oras.land/oras-go/v2/content"
-	"oras.land/oras-go/v2/errdef"
-
-	"github.com/oci-pack/oci-pack/layout"
 )
 
 // Copy copies root (what src.Resolve returned) from one registry
@@ -85,24 +81,17 @@ func Copy(ctx context.Context, src *Remote, root ocispec.Descriptor, dst *Remote
 // tag. Only root's own signature: a signature of a manifest inside an
 // index is left (cosign signs what it is given, usually the index).
 func copyLegacySignature(ctx context.Context, src *Remote, root ocispec.Descriptor, dst *Remote, g oras.CopyGraphOptions, res *Result) error {
-	tag := layout.LegacySignatureTag(root.Digest)
-	d, err := src.Repo.Resolve(ctx, tag)
-	if errors.Is(err, errdef.ErrNotFound) {
-		return nil
+	d, ok, err := legacySignatureOf(ctx, src, root.Digest)
+	if err != nil || !ok {
+		return err
 	}
-	if err != nil {
-		return fmt.Errorf("cosign signature tag %s in %s: %w", tag, src, classify(err))
-	}
-	if !layout.IsManifest(d.MediaType) {
-		return nil
-	}
+	tag := d.Annotations[ocispec.AnnotationRefName]
 	if err := oras.CopyGraph(ctx, src.Repo, dst.Repo, d, g); err != nil {
 		return fmt.Errorf("copy %s:%s to %s: %w", src, tag, dst, classify(err))
 	}
 	if err := dst.Repo.Tag(ctx, d, tag); err != nil {
 		return fmt.Errorf("tag %s in %s: %w", tag, dst, classify(err))
 	}
-	d.Annotations = map[string]string{ocispec.AnnotationRefName: tag}
 	res.LegacySignatures = append(res.LegacySignatures, d)
 	return nil
 }

@@ -280,27 +280,19 @@ func (p *puller) legacySignature(ctx context.Context, desc ocispec.Descriptor) (
 	if !layout.IsManifest(desc.MediaType) {
 		return ocispec.Descriptor{}, false, nil
 	}
-	tag := layout.LegacySignatureTag(desc.Digest)
-	d, err := p.src.Repo.Resolve(ctx, tag)
-	if errors.Is(err, errdef.ErrNotFound) {
-		return ocispec.Descriptor{}, false, nil
-	}
+	d, ok, err := legacySignatureOf(ctx, p.src, desc.Digest)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ocispec.Descriptor{}, false, ctx.Err()
 		}
 		if p.o.Notify != nil {
-			p.o.Notify(fmt.Sprintf("could not look for cosign's signature tag %s of %s in %s (%v); pulled without it", tag, desc.Digest, p.src.Ref.Registry, classify(err)))
+			p.o.Notify(fmt.Sprintf("could not look for cosign's signature of %s (%v); pulled without it", desc.Digest, err))
 		}
 		return ocispec.Descriptor{}, false, nil
 	}
-	if err := cas.Validate(d.Digest); err != nil {
-		return ocispec.Descriptor{}, false, fmt.Errorf("cosign signature tag %s: %w", tag, err)
-	}
-	if !layout.IsManifest(d.MediaType) || !p.seen.Add(d.Digest) {
+	if !ok || !p.seen.Add(d.Digest) {
 		return ocispec.Descriptor{}, false, nil
 	}
-	d = ocispec.Descriptor{MediaType: d.MediaType, Digest: d.Digest, Size: d.Size, Annotations: map[string]string{ocispec.AnnotationRefName: tag}}
 	p.mu.Lock()
 	p.res.LegacySignatures = append(p.res.LegacySignatures, d)
 	p.mu.Unlock()
